@@ -1,0 +1,1 @@
+"""Evaluation suite: retrieval metrics on BEIR folders and RAGAS on question sets."""

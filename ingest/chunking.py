@@ -1,0 +1,117 @@
+"""Structure-aware parent-child chunking with LlamaIndex's parsers.
+
+Sections come from the document's own structure (Markdown headings via `MarkdownNodeParser`,
+PDF pages); a section becomes a parent, or several parent windows when it is too long. Each
+parent is split at sentence boundaries (`SentenceSplitter`) into overlapping children, which are
+what gets embedded and searched. Sizes are counted with the embedding model's tokenizer.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from ingest.loaders import SourceDocument
+from rag_app.types import Chunk
+
+Tokenize = Callable[[str], list[int]]
+
+
+@dataclass(frozen=True)
+class Section:
+    text: str
+    path: str | None
+    page: int | None = None
+
+
+@dataclass(frozen=True)
+class ChunkSizes:
+    child_tokens: int
+    child_overlap: int
+    parent_tokens: int
+    parent_child: bool = True
+
+
+def _sections(doc: SourceDocument) -> Iterator[Section]:
+    if doc.pages:
+        for number, text in doc.pages:
+            yield Section(text, None, number)
+        return
+    if doc.doc_type not in ("markdown", "html"):
+        yield Section(doc.text, None)
+        return
+    from llama_index.core import Document
+    from llama_index.core.node_parser import MarkdownNodeParser
+
+    nodes = MarkdownNodeParser().get_nodes_from_documents([Document(text=doc.text)])
+    for node in nodes:
+        text = node.get_content()
+        ancestors = [p for p in str(node.metadata.get("header_path", "")).split("/") if p]
+        first_line, _, body = text.partition("\n")
+        if first_line.startswith("#"):
+            if not body.strip():
+                continue  # a heading with nothing under it: its children carry its name
+            ancestors.append(first_line.lstrip("#").strip())
+        yield Section(text, " > ".join(ancestors) or None)
+
+
+def _splitter(size: int, overlap: int, tokenize: Tokenize) -> Callable[[str], list[str]]:
+    from llama_index.core.node_parser import SentenceSplitter
+
+    return SentenceSplitter(chunk_size=size, chunk_overlap=overlap, tokenizer=tokenize).split_text
+
+
+class _Ids:
+    """Content-derived ids: an unchanged chunk keeps its id across re-ingests."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.seen: dict[str, int] = {}
+
+    def __call__(self, kind: str, text: str) -> str:
+        base = hashlib.sha256(f"{self.source}\0{kind}\0{text}".encode()).hexdigest()[:24]
+        count = self.seen.get(base, 0)
+        self.seen[base] = count + 1
+        return base if count == 0 else f"{base}-{count}"
+
+
+def chunk_document(
+    doc: SourceDocument, sizes: ChunkSizes, tokenize: Tokenize
+) -> tuple[list[Chunk], list[Chunk]]:
+    """(parents, children); with `parent_child` off, parents is empty and children stand alone."""
+    split_parent = _splitter(sizes.parent_tokens, 0, tokenize)
+    split_child = _splitter(sizes.child_tokens, sizes.child_overlap, tokenize)
+    ids = _Ids(doc.source)
+    parents: list[Chunk] = []
+    children: list[Chunk] = []
+
+    def make(kind: str, text: str, section: Section, parent_id: str | None = None) -> Chunk:
+        return Chunk(
+            id=ids(kind, text),
+            text=text,
+            source=doc.source,
+            title=doc.title,
+            section=section.path,
+            page=section.page,
+            parent_id=parent_id,
+            doc_type=doc.doc_type,
+        )
+
+    for section in _sections(doc):
+        if not section.text.strip():
+            continue
+        windows = (
+            [section.text]
+            if len(tokenize(section.text)) <= sizes.parent_tokens
+            else split_parent(section.text)
+        )
+        for window in windows:
+            parent_id = None
+            if sizes.parent_child:
+                parents.append(make("parent", window, section))
+                parent_id = parents[-1].id
+            children.extend(
+                make("child", piece, section, parent_id) for piece in split_child(window)
+            )
+    return parents, children

@@ -1,0 +1,186 @@
+"""load → parse → chunk → embed → store, one batch of files at a time.
+
+Order of writes per document, chosen so that a kill at any point leaves the previous index usable
+and the next run finishes the job: (1) upsert the new child vectors (content-derived ids, so
+repeats are harmless), (2) swap the document's rows in SQLite in one transaction — from here on
+retrieval sees the new version, and ignores vectors not committed there — (3) delete the vectors
+of the old version. The BM25 index is rebuilt from SQLite at the end (and by readers when stale).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from ingest.chunking import ChunkSizes, chunk_document
+from ingest.loaders import IngestError, SourceDocument, discover, load_document
+from rag_app.config import Settings, get_settings
+from rag_app.store import CollectionStore
+from rag_app.store.state import DocumentRecord
+from rag_app.types import Chunk
+
+log = logging.getLogger(__name__)
+
+Outcome = Literal["ingested", "skipped", "failed", "removed"]
+
+# Children embedded together: large enough to keep the encoder's batches full across many
+# small files, small enough that a kill loses little work.
+_EMBED_GROUP = 512
+
+
+@dataclass(frozen=True)
+class FileResult:
+    source: str
+    outcome: Outcome
+    reason: str | None = None
+    chunks: int = 0
+
+
+@dataclass
+class IngestReport:
+    files: list[FileResult] = field(default_factory=list)
+    embedded: int = 0
+    """Children whose vectors had to be computed (the rest came from the cache)."""
+
+    def count(self, outcome: Outcome) -> int:
+        return sum(1 for f in self.files if f.outcome == outcome)
+
+    @property
+    def chunks(self) -> int:
+        return sum(f.chunks for f in self.files)
+
+    @property
+    def ok(self) -> bool:
+        return self.count("failed") == 0
+
+    def summary(self) -> str:
+        return (
+            f"{self.count('ingested')} ingested, {self.count('skipped')} unchanged, "
+            f"{self.count('removed')} removed, {self.count('failed')} failed "
+            f"({self.chunks} chunks, {self.embedded} embedded)"
+        )
+
+
+@dataclass
+class _Pending:
+    doc: SourceDocument
+    root: Path | None
+    parents: list[Chunk]
+    children: list[Chunk]
+
+
+class Ingestor:
+    """Ingests files and folders into one collection."""
+
+    def __init__(self, settings: Settings | None = None, store: CollectionStore | None = None):
+        self.settings = settings or get_settings()
+        self.store = store or CollectionStore(self.settings)
+        self.sizes = ChunkSizes(
+            child_tokens=self.settings.child_chunk_tokens,
+            child_overlap=self.settings.child_overlap_tokens,
+            parent_tokens=self.settings.parent_chunk_tokens,
+            parent_child=self.settings.parent_child,
+        )
+
+    def run(
+        self, paths: Iterable[Path | str], prune: bool = True, progress: bool = False
+    ) -> IngestReport:
+        targets = discover([Path(p) for p in paths])
+        known = self.store.state.documents()
+        report = IngestReport()
+        pending: list[_Pending] = []
+        files = targets
+        if progress:
+            from tqdm import tqdm
+
+            files = tqdm(targets, desc="files", unit="file")
+        for path, root in files:
+            source = str(path)
+            try:
+                doc = load_document(path, int(self.settings.max_file_mb * 1e6))
+                previous = known.get(source)
+                if previous is not None and previous.content_hash == doc.content_hash:
+                    report.files.append(FileResult(source, "skipped"))
+                    continue
+                parents, children = chunk_document(doc, self.sizes, self.store.embedder.tokenize)
+            except IngestError as err:
+                report.files.append(FileResult(source, "failed", str(err)))
+                continue
+            except OSError as err:
+                report.files.append(FileResult(source, "failed", err.strerror or str(err)))
+                continue
+            pending.append(_Pending(doc, root, parents, children))
+            if sum(len(p.children) for p in pending) >= _EMBED_GROUP:
+                self._store(pending, report, progress)
+                pending = []
+        self._store(pending, report, progress)
+        if prune:
+            self._prune(targets, known, report)
+        self.store.rebuild_bm25()
+        return report
+
+    def _store(self, pending: list[_Pending], report: IngestReport, progress: bool) -> None:
+        if not pending:
+            return
+        children = [c for p in pending for c in p.children]
+        vectors, computed = self.store.embedding_cache.encode(
+            self.store.embedder, [c.search_text() for c in children], progress
+        )
+        report.embedded += computed
+        offset = 0
+        for item in pending:
+            count = len(item.children)
+            self._replace(item, vectors[offset : offset + count])
+            offset += count
+            report.files.append(FileResult(item.doc.source, "ingested", chunks=count))
+
+    def _replace(self, item: _Pending, vectors: object) -> None:
+        doc = item.doc
+        stale = self.store.vectors.ids_for_source(doc.source)
+        self.store.vectors.upsert(item.children, vectors)  # type: ignore[arg-type]
+        record = DocumentRecord(
+            source=doc.source,
+            content_hash=doc.content_hash,
+            mtime=doc.mtime,
+            title=doc.title,
+            doc_type=doc.doc_type,
+            root=str(item.root) if item.root else None,
+        )
+        self.store.state.replace_document(record, item.parents, item.children)
+        stale -= {c.id for c in item.children}
+        if stale:
+            self.store.vectors.delete(sorted(stale))
+
+    def _prune(
+        self,
+        targets: list[tuple[Path, Path | None]],
+        known: dict[str, DocumentRecord],
+        report: IngestReport,
+    ) -> None:
+        """Remove documents that vanished from a folder ingested in this run."""
+        roots = {str(root) for _, root in targets if root is not None}
+        present = {str(path) for path, _ in targets}
+        gone = [
+            record.source
+            for record in known.values()
+            if record.root in roots and record.source not in present
+        ]
+        for source in gone:
+            ids = self.store.vectors.ids_for_source(source)
+            self.store.state.remove_documents([source])
+            self.store.vectors.delete(sorted(ids))
+            report.files.append(FileResult(source, "removed"))
+
+
+def ingest_paths(
+    paths: Iterable[Path | str], settings: Settings | None = None, prune: bool = True
+) -> IngestReport:
+    """Ingest files or folders into the configured collection (the Python API of `rag ingest`)."""
+    ingestor = Ingestor(settings)
+    try:
+        return ingestor.run(paths, prune=prune)
+    finally:
+        ingestor.store.close()

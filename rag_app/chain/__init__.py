@@ -1,0 +1,1 @@
+"""Prompting, the LLM call and citation checking."""

@@ -1,0 +1,250 @@
+"""The runtime chain: condense → retrieve → answer, as LangChain Runnables.
+
+Each stage is a Runnable of its own (usable and testable alone); `build_chain` composes them with
+LCEL. Heavy parts (store, embedder, LLM) are created on first use, not when the chain is built.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+from functools import cached_property
+from typing import Any
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
+from langchain_core.runnables import Runnable, RunnableConfig, RunnableLambda
+from pydantic import BaseModel, ConfigDict, Field
+
+from rag_app.chain.citations import clean_citations
+from rag_app.chain.prompts import example_exchange, load_prompt
+from rag_app.config import Settings, get_settings
+from rag_app.protocols import ParentStore, Retriever
+from rag_app.retrieval.context import CountTokens, build_passages
+from rag_app.types import Answer, Passage, ScoredChunk
+
+
+class ChainState(BaseModel):
+    """What flows between the stages."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    question: str
+    history: list[dict[str, str]] = Field(default_factory=list)
+    standalone: str = ""
+    hits: list[ScoredChunk] = Field(default_factory=list)
+    passages: list[Passage] = Field(default_factory=list)
+    abstain: bool = False
+    timings: dict[str, float] = Field(default_factory=dict)
+
+
+class Components:
+    """The chain's parts; any can be injected (tests, custom backends), the rest are lazy."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        retriever: Retriever | None = None,
+        llm: BaseChatModel | None = None,
+        parents: ParentStore | None = None,
+        count_tokens: CountTokens | None = None,
+    ) -> None:
+        self.settings = settings
+        for name, value in (
+            ("retriever", retriever),
+            ("llm", llm),
+            ("parents", parents),
+            ("count_tokens", count_tokens),
+        ):
+            if value is not None:
+                self.__dict__[name] = value  # pre-fills the cached_property
+
+    @cached_property
+    def store(self) -> Any:
+        from rag_app.store import CollectionStore
+
+        return CollectionStore(self.settings)
+
+    @cached_property
+    def retriever(self) -> Retriever:
+        from rag_app.retrieval.hybrid import HybridRetriever
+
+        return HybridRetriever.from_store(self.store)
+
+    @cached_property
+    def parents(self) -> ParentStore | None:
+        return self.store.state if self.settings.parent_child else None
+
+    @cached_property
+    def count_tokens(self) -> CountTokens:
+        return self.store.embedder.count_tokens
+
+    @cached_property
+    def llm(self) -> BaseChatModel:
+        from rag_app.models.llm import make_chat_model
+
+        return make_chat_model(self.settings)
+
+
+def _parse_input(value: dict[str, Any] | str) -> ChainState:
+    if isinstance(value, str):
+        value = {"question": value}
+    question = str(value.get("question", "")).strip()
+    if not question:
+        raise ValueError("the chain input needs a non-empty 'question'")
+    return ChainState(question=question, history=list(value.get("history") or []))
+
+
+def _format_history(history: list[dict[str, str]], turns: int = 3) -> str:
+    recent = history[-2 * turns :]
+    return "\n".join(f"{m.get('role', 'user')}: {m.get('content', '')}" for m in recent)
+
+
+def _text(message: Any) -> str:
+    content = getattr(message, "content", message)
+    return content if isinstance(content, str) else str(content)
+
+
+def condense_stage(parts: Components) -> Runnable[Any, ChainState]:
+    """A follow-up ("and how do I change it?") becomes a standalone question for retrieval."""
+
+    def condense(value: dict[str, Any] | str, config: RunnableConfig) -> ChainState:
+        state = _parse_input(value)
+        if not state.history:
+            return state.model_copy(update={"standalone": state.question})
+        started = time.perf_counter()
+        prompt = load_prompt("condense").format(
+            history=_format_history(state.history), question=state.question
+        )
+        reply = _text(parts.llm.invoke([HumanMessage(prompt)], config)).strip()
+        standalone = reply.splitlines()[0].strip() if reply else state.question
+        return state.model_copy(
+            update={
+                "standalone": standalone or state.question,
+                "timings": {**state.timings, "condense": time.perf_counter() - started},
+            }
+        )
+
+    return RunnableLambda(condense, name="condense")
+
+
+def retrieve_stage(parts: Components) -> Runnable[ChainState, ChainState]:
+    """Hybrid retrieval, then parent expansion within the token budget."""
+
+    def retrieve(state: ChainState) -> ChainState:
+        s = parts.settings
+        started = time.perf_counter()
+        hits = parts.retriever.retrieve(state.standalone, s.top_k)
+        passages = build_passages(hits, parts.parents, s.context_token_budget, parts.count_tokens)
+        best_dense = max((h.scores.get("dense", float("-inf")) for h in hits), default=None)
+        # Abstain before spending LLM time when nothing retrieved is close to the question.
+        # (A keyword-only run has no dense score; then the LLM decides.)
+        abstain = not passages or (
+            best_dense is not None
+            and best_dense != float("-inf")
+            and best_dense < s.min_dense_similarity
+        )
+        return state.model_copy(
+            update={
+                "hits": hits,
+                "passages": passages,
+                "abstain": abstain,
+                "timings": {**state.timings, "retrieve": time.perf_counter() - started},
+            }
+        )
+
+    return RunnableLambda(retrieve, name="retrieve")
+
+
+def _normalise(text: str) -> str:
+    return re.sub(r"[^a-z ]", "", text.lower())
+
+
+class AnswerStage(Runnable[ChainState, Answer]):
+    """Prompts the LLM with numbered passages, streams its text, checks the citations."""
+
+    def __init__(self, parts: Components) -> None:
+        self.parts = parts
+
+    @property
+    def abstain_text(self) -> str:
+        return self.parts.settings.abstain_text
+
+    def messages(self, state: ChainState) -> list[BaseMessage]:
+        """System rules, one worked example (small models cite far more reliably after seeing
+        one than after any instruction), then the real passages and question."""
+        passage = load_prompt("passage")
+        passages = "\n\n".join(
+            passage.format(n=p.n, heading=p.heading, text=p.text) for p in state.passages
+        )
+        answer = load_prompt("answer")
+        example = example_exchange()
+        return [
+            SystemMessage(load_prompt("system")),
+            HumanMessage(answer.format(passages=example["passages"], question=example["question"])),
+            AIMessage(example["answer"]),
+            HumanMessage(answer.format(passages=passages, question=state.standalone)),
+        ]
+
+    def _answer(self, state: ChainState, text: str, **extra: Any) -> Answer:
+        extra.setdefault("timings", state.timings)
+        return Answer(question=state.standalone, text=text, contexts=state.passages, **extra)
+
+    def _says_abstain(self, text: str) -> bool:
+        marker = _normalise(self.abstain_text)
+        return not text.strip() or marker in _normalise(text)
+
+    def invoke(
+        self, input: ChainState, config: RunnableConfig | None = None, **kwargs: Any
+    ) -> Answer:
+        *_, final = self.stream(input, config)  # the stream ends with the complete Answer
+        return final
+
+    def stream(
+        self, input: ChainState, config: RunnableConfig | None = None, **kwargs: Any
+    ) -> Iterator[Answer]:
+        state = input
+        if state.abstain:
+            yield self._answer(state, self.abstain_text, abstained=True)
+            return
+        started = time.perf_counter()
+        text = ""
+        first_token: float | None = None
+        for message in self.parts.llm.stream(self.messages(state), config):
+            delta = _text(message)
+            if not delta:
+                continue
+            if first_token is None:
+                first_token = time.perf_counter() - started
+            text += delta
+            yield self._answer(state, text, delta=delta, complete=False)
+        timings = {
+            **state.timings,
+            "first_token": first_token or 0.0,
+            "llm": time.perf_counter() - started,
+        }
+        cleaned, cited = clean_citations(text, state.passages)
+        if self._says_abstain(cleaned):
+            yield self._answer(state, self.abstain_text, abstained=True, timings=timings)
+            return
+        yield self._answer(state, cleaned, citations=cited, timings=timings)
+
+
+def build_chain(
+    settings: Settings | None = None,
+    *,
+    retriever: Retriever | None = None,
+    llm: BaseChatModel | None = None,
+    parents: ParentStore | None = None,
+    count_tokens: CountTokens | None = None,
+) -> Runnable[Any, Answer]:
+    """The question-answering chain. With no arguments it uses the configured models and store.
+
+    ``chain.invoke({"question": q, "history": [{"role": "user", "content": ...}, ...]})`` returns
+    an `Answer`; ``chain.stream(...)`` yields partial Answers (``.delta`` is the new text) and
+    ends with the complete one.
+    """
+    parts = Components(settings or get_settings(), retriever, llm, parents, count_tokens)
+    chain = condense_stage(parts) | retrieve_stage(parts) | AnswerStage(parts)
+    return chain.with_config(run_name="rag_app")

@@ -1,0 +1,206 @@
+"""`rag`: a thin command-line wrapper over the Python API.
+
+Only the standard library is imported at start-up; each command imports what it needs, so
+`rag --help` never loads torch.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import rag_app  # noqa: F401  (closes network paths before any library loads)
+
+
+class CliError(Exception):
+    """A user-facing failure: printed as one line, exit code 1."""
+
+
+def _settings(args: argparse.Namespace) -> Any:
+    from rag_app.config import Settings
+
+    overrides = {"collection": args.collection} if getattr(args, "collection", None) else {}
+    return Settings(**overrides)
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from ingest.pipeline import Ingestor
+
+    missing = [p for p in args.paths if not Path(p).exists()]
+    if missing:
+        raise CliError(f"no such file or folder: {', '.join(missing)}")
+    ingestor = Ingestor(_settings(args))
+    try:
+        report = ingestor.run(args.paths, prune=not args.no_prune, progress=sys.stderr.isatty())
+    finally:
+        ingestor.store.close()
+    for result in report.files:
+        if result.outcome == "failed":
+            print(f"failed: {result.source}: {result.reason}", file=sys.stderr)
+    print(report.summary())
+    return 0 if report.ok else 1
+
+
+def _sources_lines(answer: Any) -> list[str]:
+    lines = []
+    for c in answer.citations:
+        where = " > ".join(part for part in (c.title, c.section) if part)
+        page = f", page {c.page}" if c.page else ""
+        lines.append(f"[{c.n}] {c.source}{page}" + (f" — {where}" if where else ""))
+    return lines
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    from rag_app.chain.rag import build_chain
+
+    chain = build_chain(_settings(args))
+    question = {"question": args.question}
+    if args.json:
+        print(json.dumps(chain.invoke(question).to_json(), ensure_ascii=False, indent=2))
+        return 0
+    live = sys.stdout.isatty()
+    streamed = ""
+    final = None
+    for final in chain.stream(question):
+        if not final.complete and live:
+            print(final.delta, end="", flush=True)
+            streamed += final.delta
+    assert final is not None
+    if not live:
+        print(final.text)
+    elif final.text != streamed:  # citation checking or abstention changed the text
+        print(f"\n\nChecked answer: {final.text}")
+    else:
+        print()
+    if final.citations:
+        print("\nSources:")
+        print("\n".join(_sources_lines(final)))
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from rag_app.ui import serve
+
+    serve(_settings(args), host=args.host, port=args.port)
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from rag_app.store import CollectionStore
+
+    settings = _settings(args)
+    store = CollectionStore(settings)
+    try:
+        stats = store.state.stats()
+        status = {
+            "collection": settings.collection,
+            "documents": stats.documents,
+            "chunks": stats.chunks,
+            "parents": stats.parents,
+            "store_bytes": store.store_size_bytes(),
+            "last_ingest": stats.last_ingest,
+        }
+    finally:
+        store.close()
+    if args.json:
+        print(json.dumps(status))
+        return 0
+    from datetime import datetime
+
+    last = status["last_ingest"]
+    status["last_ingest"] = (
+        datetime.fromtimestamp(last).isoformat(" ", "seconds") if last else "never"
+    )
+    status["store_bytes"] = f"{status['store_bytes'] / 1e6:.1f} MB"
+    for key, value in status.items():
+        print(f"{key:12} {value}")
+    return 0
+
+
+def cmd_config(args: argparse.Namespace) -> int:
+    from rag_app.config import config_file
+
+    settings = _settings(args)
+    source = config_file()
+    print(f"# effective configuration (TOML file: {source or 'none'})")
+    for name in type(settings).model_fields:
+        value = getattr(settings, name)
+        if name == "llm_api_key" and value:
+            value = "***"
+        print(f"{name} = {json.dumps(str(value) if isinstance(value, Path) else value)}")
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="rag", description="Grounded, cited answers over your own documents, offline."
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add(name: str, handler: Callable[[argparse.Namespace], int], help: str) -> Any:
+        command = sub.add_parser(name, help=help, description=help)
+        command.set_defaults(handler=handler)
+        return command
+
+    ingest = add("ingest", cmd_ingest, "ingest files or folders (Markdown, HTML, PDF, text)")
+    ingest.add_argument("paths", nargs="+", metavar="PATH")
+    ingest.add_argument(
+        "--no-prune",
+        action="store_true",
+        help="keep documents that disappeared from an ingested folder (default: remove them)",
+    )
+    ask = add("ask", cmd_ask, "answer a question from the ingested documents")
+    ask.add_argument("question")
+    ask.add_argument("--json", action="store_true", help="print the answer as JSON")
+    serve = add("serve", cmd_serve, "open the chat page")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=7860)
+    status = add("status", cmd_status, "documents, chunks and store size")
+    status.add_argument("--json", action="store_true")
+    add("config", cmd_config, "print the effective configuration")
+    for command in (ingest, ask, serve, status):
+        command.add_argument("--collection", help="collection name (default from config)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return int(args.handler(args))
+    except KeyboardInterrupt:
+        return 130
+    except Exception as err:  # one line for the user; tracebacks are for bugs
+        if not _expected(err):
+            raise
+        print(f"rag: error: {_one_line(err)}", file=sys.stderr)
+        return 1
+
+
+def _expected(err: Exception) -> bool:
+    from pydantic import ValidationError
+
+    from rag_app.models.gguf import ModelNotAvailable
+
+    if isinstance(err, CliError | ValidationError | ModelNotAvailable | FileNotFoundError):
+        return True
+    from rag_app.retrieval.hybrid import EmptyCollectionError
+
+    return isinstance(err, EmptyCollectionError | ValueError)
+
+
+def _one_line(err: Exception) -> str:
+    from pydantic import ValidationError
+
+    if isinstance(err, ValidationError):
+        return "; ".join(
+            f"setting {'.'.join(map(str, e['loc']))}: {e['msg']}" for e in err.errors()
+        )
+    return " ".join(str(err).split())
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,218 @@
+"""The one settings object of rag_app.
+
+Precedence (highest first): arguments to ``Settings(...)``, ``RAG_*`` environment variables, a
+TOML file, the defaults below. The TOML file is ``$RAG_CONFIG`` if set, else ``rag.toml`` in the
+working directory, else ``$RAG_HOME/config.toml``; its keys are the field names below, flat.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+DEFAULT_HOME = Path(".rag")
+
+
+def config_file() -> Path | None:
+    """The TOML file that feeds the settings, or None when there is none."""
+    explicit = os.environ.get("RAG_CONFIG")
+    if explicit:
+        path = Path(explicit)
+        if not path.is_file():
+            raise FileNotFoundError(f"RAG_CONFIG points to {path}, which is not a file")
+        return path
+    for candidate in (
+        Path("rag.toml"),
+        Path(os.environ.get("RAG_HOME", DEFAULT_HOME)) / "config.toml",
+    ):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+class Settings(BaseSettings):
+    """Every tunable of rag_app, with the reason for its default."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="RAG_", extra="forbid", validate_default=True, frozen=True
+    )
+
+    # --- state -----------------------------------------------------------------------------
+    home: Path = Field(
+        DEFAULT_HOME,
+        description="Folder holding all state (stores, caches, assembled models); a fresh "
+        "folder gives a clean instance.",
+    )
+    collection: str = Field(
+        "default",
+        description="Name of the document collection to ingest into and answer from.",
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{1,62}[A-Za-z0-9]$",
+    )
+    chroma_host: str | None = Field(
+        None,
+        description="Chroma server host; when set, the server is used instead of the "
+        "embedded store under `home`.",
+    )
+    models_dir: Path = Field(
+        DEFAULT_HOME / "models",
+        description="Where bundled GGUFs are assembled (~1.6 GB); defaults to `home`/models. "
+        "Point several homes at one folder to assemble once.",
+    )
+    chroma_port: int = Field(8000, description="Chroma server port (with `chroma_host`).")
+
+    # --- models ----------------------------------------------------------------------------
+    embedding_model: str = Field(
+        "all-MiniLM-L6-v2",
+        description="Bi-encoder: a bundled model name or a local sentence-transformers folder.",
+    )
+    embedding_batch_size: int = Field(
+        32, ge=1, description="Texts per embedding batch; 32 is the measured CPU sweet spot."
+    )
+    llm_backend: Literal["llamacpp", "openai"] = Field(
+        "llamacpp",
+        description="`llamacpp` runs a local GGUF in-process; `openai` talks to any "
+        "OpenAI-compatible endpoint (Ollama, vLLM, llama.cpp server, OpenAI).",
+    )
+    llm_model: str = Field(
+        # Measured on the demo corpus (8 questions): the 1.5B answered 6 of 7 answerable ones
+        # correctly, the 0.5B 2 of 7 and invented an answer to an unanswerable one; first token
+        # ~8-10 s vs ~4-7 s. Bundled: qwen2.5-coder-1.5b-instruct, qwen2.5-coder-0.5b-instruct
+        # (faster), smollm2-135m-instruct (tests only).
+        "qwen2.5-coder-1.5b-instruct",
+        description="For llamacpp: a bundled model name or a path to a .gguf file; for openai: "
+        "the model name at the endpoint.",
+    )
+    llm_base_url: str | None = Field(
+        None, description="Base URL of the OpenAI-compatible endpoint (llm_backend=openai)."
+    )
+    llm_api_key: str | None = Field(
+        None,
+        description="API key for the endpoint; falls back to the OPENAI_API_KEY variable.",
+        repr=False,
+    )
+    llm_max_tokens: int = Field(384, ge=16, description="Maximum tokens generated per answer.")
+    llm_temperature: float = Field(
+        0.1, ge=0.0, le=2.0, description="Sampling temperature; low keeps answers grounded."
+    )
+    llm_context_window: int = Field(
+        4096, ge=512, description="Context window given to llama.cpp (prompt + answer)."
+    )
+    llm_threads: int | None = Field(
+        None, ge=1, description="CPU threads for llama.cpp; None uses every core."
+    )
+    llm_seed: int = Field(0, description="Sampling seed, so answers are reproducible.")
+
+    # --- chunking --------------------------------------------------------------------------
+    child_chunk_tokens: int = Field(
+        192,
+        ge=32,
+        le=512,
+        description="Target size of searched child chunks, in tokens of "
+        "the embedding model (MiniLM reads at most 256).",
+    )
+    child_overlap_tokens: int = Field(
+        24, ge=0, description="Overlap between neighbouring child chunks (~10-20 %)."
+    )
+    parent_chunk_tokens: int = Field(
+        768,
+        ge=64,
+        description="Largest parent section the LLM reads; longer sections are "
+        "cut into windows of this size.",
+    )
+    parent_child: bool = Field(
+        True, description="Store parents and give them to the LLM; False ingests flat chunks."
+    )
+
+    max_file_mb: float = Field(
+        50.0,
+        gt=0,
+        description="Files larger than this are refused by ingest, named in the "
+        "report, so one stray dump cannot stall a batch.",
+    )
+
+    # --- retrieval -------------------------------------------------------------------------
+    retrieve_n: int = Field(50, ge=1, description="Candidates taken from each retriever.")
+    top_k: int = Field(5, ge=1, description="Passages kept after fusion/rerank for the LLM.")
+    fusion: Literal["rrf", "alpha", "dense", "sparse"] = Field(
+        "rrf", description="How dense and BM25 results combine (or which one alone)."
+    )
+    bm25_k1: float = Field(1.2, ge=0.0, description="BM25 term-frequency saturation.")
+    bm25_b: float = Field(0.75, ge=0.0, le=1.0, description="BM25 length normalisation.")
+    rrf_k: int = Field(60, ge=1, description="Reciprocal Rank Fusion constant.")
+    alpha: float = Field(
+        0.7, ge=0.0, le=1.0, description="Weight of the dense score in the `alpha` blend."
+    )
+    context_token_budget: int = Field(
+        900,
+        ge=128,
+        description="Tokens of passages the LLM reads; CPU prefill (~40 tok/s for the 1.5B "
+        "model, ~90 for the 0.5B) makes this the main latency knob.",
+    )
+    min_dense_similarity: float = Field(
+        0.25,
+        ge=-1.0,
+        le=1.0,
+        description="Abstain when the best dense cosine similarity is below this: the "
+        "documents are unlikely to hold the answer.",
+    )
+
+    abstain_text: str = Field(
+        "The documents do not answer this.",
+        description="What the app says when the documents hold no answer.",
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _models_dir_follows_home(cls, data: Any) -> Any:
+        if isinstance(data, dict) and not data.get("models_dir"):
+            data = {**data, "models_dir": Path(data.get("home") or DEFAULT_HOME) / "models"}
+        return data
+
+    @model_validator(mode="after")
+    def _check_sizes(self) -> Settings:
+        if self.child_overlap_tokens >= self.child_chunk_tokens:
+            raise ValueError("child_overlap_tokens must be smaller than child_chunk_tokens")
+        if self.parent_chunk_tokens < self.child_chunk_tokens:
+            raise ValueError("parent_chunk_tokens must be at least child_chunk_tokens")
+        return self
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        toml = config_file()
+        if toml is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml))
+        return tuple(sources)
+
+    # --- derived paths: one place decides the layout of `home` -----------------------------
+    @property
+    def chroma_dir(self) -> Path:
+        return self.home / "chroma"
+
+    @property
+    def collection_dir(self) -> Path:
+        """Per-collection state kept beside Chroma: parents, BM25 index, manifest."""
+        return self.home / "collections" / self.collection
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Settings from the environment and TOML, read once per process."""
+    return Settings()

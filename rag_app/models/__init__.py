@@ -1,0 +1,1 @@
+"""Local models resolved by name: the bi-encoder, the LLM and (later) the cross-encoder."""

@@ -1,0 +1,1 @@
+"""Dense and sparse retrieval, fusion, reranking and parent expansion."""

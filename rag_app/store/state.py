@@ -1,0 +1,170 @@
+"""The committed state of a collection: documents, parents and children, in SQLite.
+
+SQLite is the source of truth; Chroma and the BM25 index are derived from it. A document's rows
+change in one transaction, so a process killed mid-ingest leaves either the old document or the
+new one, never half of each. Retrieval keeps only hits whose child id is committed here.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from rag_app.types import Chunk
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS documents (
+    source TEXT PRIMARY KEY,
+    content_hash TEXT NOT NULL,
+    mtime REAL NOT NULL,
+    title TEXT,
+    doc_type TEXT NOT NULL,
+    root TEXT,
+    ingested_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS chunks (
+    id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL CHECK (kind IN ('parent', 'child')),
+    source TEXT NOT NULL REFERENCES documents(source) ON DELETE CASCADE,
+    position INTEGER NOT NULL,
+    text TEXT NOT NULL,
+    metadata TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS chunks_by_source ON chunks(source, kind);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+
+@dataclass(frozen=True)
+class DocumentRecord:
+    source: str
+    content_hash: str
+    mtime: float
+    title: str | None
+    doc_type: str
+    root: str | None = None
+    """The folder given to ingest that holds this file; pruning is scoped to it."""
+
+
+@dataclass(frozen=True)
+class Stats:
+    documents: int
+    parents: int
+    chunks: int
+    last_ingest: float | None
+
+
+class CollectionState:
+    """SQLite-backed documents, parents and children of one collection."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA foreign_keys=ON")
+        self._db.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        self._db.close()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._db
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    # --- documents -------------------------------------------------------------------------
+    def documents(self) -> dict[str, DocumentRecord]:
+        rows = self._db.execute(
+            "SELECT source, content_hash, mtime, title, doc_type, root FROM documents"
+        )
+        return {row[0]: DocumentRecord(*row) for row in rows}
+
+    def replace_document(
+        self, record: DocumentRecord, parents: list[Chunk], children: list[Chunk]
+    ) -> None:
+        """Swap a document's rows for new ones atomically."""
+        with self._transaction() as db:
+            db.execute("DELETE FROM documents WHERE source = ?", (record.source,))
+            db.execute(
+                "INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    record.source,
+                    record.content_hash,
+                    record.mtime,
+                    record.title,
+                    record.doc_type,
+                    record.root,
+                    time.time(),
+                ),
+            )
+            rows = [
+                (c.id, kind, record.source, i, c.text, json.dumps(c.metadata()))
+                for kind, group in (("parent", parents), ("child", children))
+                for i, c in enumerate(group)
+            ]
+            db.executemany("INSERT OR REPLACE INTO chunks VALUES (?, ?, ?, ?, ?, ?)", rows)
+            self._bump_generation(db)
+
+    def remove_documents(self, sources: Iterable[str]) -> None:
+        with self._transaction() as db:
+            db.executemany("DELETE FROM documents WHERE source = ?", [(s,) for s in sources])
+            self._bump_generation(db)
+
+    # --- chunks ----------------------------------------------------------------------------
+    def _chunks(self, where: str, params: tuple[object, ...]) -> list[Chunk]:
+        rows = self._db.execute(
+            f"SELECT id, text, metadata FROM chunks WHERE {where} ORDER BY source, position",
+            params,
+        )
+        return [Chunk.from_metadata(i, text, json.loads(meta)) for i, text, meta in rows]
+
+    def children(self) -> list[Chunk]:
+        return self._chunks("kind = 'child'", ())
+
+    def child_ids(self, source: str) -> set[str]:
+        rows = self._db.execute(
+            "SELECT id FROM chunks WHERE kind = 'child' AND source = ?", (source,)
+        )
+        return {row[0] for row in rows}
+
+    def get_many(self, ids: list[str]) -> dict[str, Chunk]:
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        return {c.id: c for c in self._chunks(f"id IN ({marks})", tuple(ids))}
+
+    def committed(self, ids: list[str]) -> set[str]:
+        if not ids:
+            return set()
+        marks = ",".join("?" * len(ids))
+        rows = self._db.execute(f"SELECT id FROM chunks WHERE id IN ({marks})", ids)
+        return {row[0] for row in rows}
+
+    # --- bookkeeping -----------------------------------------------------------------------
+    def _bump_generation(self, db: sqlite3.Connection) -> None:
+        db.execute(
+            "INSERT INTO meta VALUES ('generation', '1') "
+            "ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1"
+        )
+
+    @property
+    def generation(self) -> int:
+        """Grows on every committed change; derived indexes record the one they were built at."""
+        row = self._db.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()
+        return int(row[0]) if row else 0
+
+    def stats(self) -> Stats:
+        docs, last = self._db.execute("SELECT COUNT(*), MAX(ingested_at) FROM documents").fetchone()
+        counts = dict(self._db.execute("SELECT kind, COUNT(*) FROM chunks GROUP BY kind"))
+        return Stats(docs, counts.get("parent", 0), counts.get("child", 0), last)

@@ -1,0 +1,116 @@
+"""Child vectors in Chroma: embedded (PersistentClient) by default, Chroma's server on request.
+
+We always hand Chroma the vectors ourselves. The collection still gets an embedding function,
+one that refuses to run, because Chroma otherwise falls back to its default ONNX model and
+tries to download it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from rag_app.config import Settings
+from rag_app.types import Chunk
+
+if TYPE_CHECKING:
+    from chromadb.api import ClientAPI
+    from chromadb.api.models.Collection import Collection
+
+_ADD_BATCH = 1000
+
+
+class _NoEmbedding:
+    """Stands in for Chroma's embedding function; calling it is a bug in rag_app."""
+
+    def __call__(self, input: Any) -> Any:
+        raise RuntimeError("rag_app passes vectors explicitly; Chroma must not embed")
+
+    def embed_query(self, input: Any) -> Any:
+        return self(input)
+
+    @staticmethod
+    def name() -> str:
+        return "rag_app_external"
+
+    def get_config(self) -> dict[str, Any]:
+        return {}
+
+    @staticmethod
+    def build_from_config(config: dict[str, Any]) -> _NoEmbedding:
+        return _NoEmbedding()
+
+    def is_legacy(self) -> bool:
+        return False
+
+    def default_space(self) -> str:
+        return "cosine"
+
+    def supported_spaces(self) -> list[str]:
+        return ["cosine"]
+
+
+def make_client(settings: Settings) -> ClientAPI:
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+    if settings.chroma_host:
+        return chromadb.HttpClient(
+            host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings
+        )
+    settings.chroma_dir.mkdir(parents=True, exist_ok=True)
+    return chromadb.PersistentClient(path=str(settings.chroma_dir), settings=chroma_settings)
+
+
+class VectorIndex:
+    """The children's vectors of one collection, searched by cosine similarity."""
+
+    def __init__(self, client: ClientAPI, name: str, embedding_model: str) -> None:
+        self._collection: Collection = client.get_or_create_collection(
+            name=name,
+            embedding_function=_NoEmbedding(),  # type: ignore[arg-type]
+            configuration={"hnsw": {"space": "cosine"}},
+            metadata={"embedding_model": embedding_model},
+        )
+        stored_model = (self._collection.metadata or {}).get("embedding_model")
+        if stored_model not in (None, embedding_model):
+            raise ValueError(
+                f"collection {name!r} was embedded with {stored_model!r}, not {embedding_model!r};"
+                " re-ingest into a new collection to switch models"
+            )
+
+    def count(self) -> int:
+        return self._collection.count()
+
+    def upsert(self, chunks: list[Chunk], vectors: np.ndarray) -> None:
+        for start in range(0, len(chunks), _ADD_BATCH):
+            batch = chunks[start : start + _ADD_BATCH]
+            self._collection.upsert(
+                ids=[c.id for c in batch],
+                embeddings=vectors[start : start + _ADD_BATCH],
+                documents=[c.text for c in batch],
+                metadatas=[c.metadata() for c in batch],
+            )
+
+    def ids_for_source(self, source: str) -> set[str]:
+        return set(self._collection.get(where={"source": source}, include=[])["ids"])
+
+    def delete(self, ids: list[str]) -> None:
+        for start in range(0, len(ids), _ADD_BATCH):
+            self._collection.delete(ids=ids[start : start + _ADD_BATCH])
+
+    def search(
+        self, vector: np.ndarray, k: int, where: Mapping[str, Any] | None = None
+    ) -> list[tuple[str, float]]:
+        """Top-k (child id, cosine similarity)."""
+        found = self._collection.query(
+            query_embeddings=[vector],
+            n_results=k,
+            where=dict(where) if where else None,
+            include=["distances"],
+        )
+        distances = (found["distances"] or [[]])[0]
+        return [(i, 1.0 - d) for i, d in zip(found["ids"][0], distances, strict=True)]

@@ -1,0 +1,111 @@
+"""Typed objects passed between stages, so no stage guesses at the keys of a loose dict."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+def heading_path(title: str | None, section: str | None) -> str:
+    """ "Title > Section", without repeating a title that the section path already starts with."""
+    if section and title and not section.startswith(title):
+        return f"{title} > {section}"
+    return section or title or ""
+
+
+class Chunk(BaseModel):
+    """A searchable piece of a document (a child), or a parent section the LLM reads."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str = Field(description="Stable id: same source and content give the same id.")
+    text: str
+    source: str = Field(description="Path of the source file as given to ingest (resolved).")
+    title: str | None = Field(None, description="Document title.")
+    section: str | None = Field(None, description='Heading path, e.g. "Guide > Setup".')
+    page: int | None = Field(None, description="1-based page number (PDF only).")
+    parent_id: str | None = Field(None, description="Id of the parent section (children only).")
+    doc_type: str = Field("text", description="markdown, html, pdf or text.")
+
+    def search_text(self) -> str:
+        """What dense and BM25 search see: the body under its title and heading path, so a
+        chunk that never names its topic is still found by it ("contextual chunk headers")."""
+        header = heading_path(self.title, self.section)
+        return f"{header}\n{self.text}" if header else self.text
+
+    def metadata(self) -> dict[str, Any]:
+        """Flat metadata as Chroma stores it (no None values allowed there)."""
+        meta = self.model_dump(exclude={"id", "text"})
+        return {key: value for key, value in meta.items() if value is not None}
+
+    @classmethod
+    def from_metadata(cls, id: str, text: str, metadata: dict[str, Any]) -> Chunk:
+        fields = {key: metadata[key] for key in cls.model_fields if key in metadata}
+        return cls(id=id, text=text, **fields)
+
+
+class ScoredChunk(BaseModel):
+    """A chunk with the score of the stage that produced it, and of every stage before."""
+
+    model_config = ConfigDict(frozen=True)
+
+    chunk: Chunk
+    score: float = Field(description="Score of the latest stage; higher is better.")
+    scores: dict[str, float] = Field(
+        default_factory=dict, description="Per-stage scores: dense, sparse, fused, rerank."
+    )
+
+    def with_score(self, stage: str, score: float) -> ScoredChunk:
+        return ScoredChunk(chunk=self.chunk, score=score, scores={**self.scores, stage: score})
+
+
+class Passage(BaseModel):
+    """A numbered passage shown to the LLM; `[n]` in the answer refers to it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    n: int
+    text: str
+    source: str
+    title: str | None = None
+    section: str | None = None
+    page: int | None = None
+    score: float = 0.0
+
+    @property
+    def heading(self) -> str:
+        page = f" (page {self.page})" if self.page else ""
+        return (heading_path(self.title, self.section) or self.source.rsplit("/", 1)[-1]) + page
+
+    def citation_json(self) -> dict[str, Any]:
+        return self.model_dump(include={"n", "source", "section", "page", "text"})
+
+
+class Answer(BaseModel):
+    """What the chain returns: the answer, the passages it cites and those it read."""
+
+    question: str = Field(description="The standalone question the chain answered.")
+    text: str
+    citations: list[Passage] = Field(
+        default_factory=list, description="Passages actually cited, in the order of `n`."
+    )
+    contexts: list[Passage] = Field(
+        default_factory=list, description="Every passage the LLM was given."
+    )
+    abstained: bool = False
+    timings: dict[str, float] = Field(
+        default_factory=dict, description="Seconds spent per stage (retrieve, llm, ...)."
+    )
+    delta: str = Field("", description="While streaming: the text added since the previous Answer.")
+    complete: bool = Field(
+        True, description="False on the partial Answers `stream` yields before the last."
+    )
+
+    def to_json(self) -> dict[str, Any]:
+        """The `rag ask --json` contract."""
+        return {
+            "answer": self.text,
+            "citations": [passage.citation_json() for passage in self.citations],
+            "abstained": self.abstained,
+        }

@@ -1,0 +1,108 @@
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from langchain_core.language_models.fake_chat_models import FakeListChatModel
+from langchain_core.messages import BaseMessage
+
+from ingest.pipeline import Ingestor
+from rag_app.chain.rag import build_chain
+from rag_app.config import Settings
+from rag_app.retrieval.hybrid import EmptyCollectionError
+from rag_app.types import Answer
+
+
+class RecordingLLM(FakeListChatModel):
+    """A fake chat model that also keeps the prompts it was given."""
+
+    prompts: list[list[BaseMessage]] = []  # noqa: RUF012 (a pydantic field: copied per instance)
+
+    def _call(self, messages: list[BaseMessage], *args: Any, **kwargs: Any) -> str:
+        self.prompts.append(list(messages))
+        return super()._call(messages, *args, **kwargs)
+
+    def _stream(self, messages: list[BaseMessage], *args: Any, **kwargs: Any) -> Iterator[Any]:
+        self.prompts.append(list(messages))
+        return super()._stream(messages, *args, **kwargs)
+
+
+@pytest.fixture
+def ingested(settings: Settings, docs_dir: Path) -> Settings:
+    ingestor = Ingestor(settings)
+    assert ingestor.run([docs_dir]).ok
+    ingestor.store.close()
+    return settings
+
+
+def test_invoke_answers_with_checked_citations(ingested: Settings) -> None:
+    llm = RecordingLLM(responses=["Water them every morning before 9 am [1]. Trust me [9]."])
+    answer = build_chain(ingested, llm=llm).invoke({"question": "When do I water the tomatoes?"})
+    assert isinstance(answer, Answer) and not answer.abstained
+    assert answer.text == "Water them every morning before 9 am [1]. Trust me."
+    assert [c.n for c in answer.citations] == [1]
+    assert "9 am" in answer.citations[0].text
+    assert answer.citations[0].source.endswith("garden.md")
+    assert answer.citations[0].section == "Gardening Handbook > Watering"
+    assert len(answer.contexts) >= 1 and answer.timings["retrieve"] > 0
+    final_prompt = llm.prompts[-1][-1].content
+    assert "[1] Gardening Handbook > Watering" in str(final_prompt)
+    assert "When do I water the tomatoes?" in str(final_prompt)
+
+
+def test_stream_yields_deltas_then_the_complete_answer(ingested: Settings) -> None:
+    llm = FakeListChatModel(responses=["The shed is closed on Mondays [1]."])
+    parts = list(
+        build_chain(ingested, llm=llm).stream({"question": "When is the tool shed closed?"})
+    )
+    partial = [p for p in parts if not p.complete]
+    assert len(partial) > 1
+    assert "".join(p.delta for p in partial) == "The shed is closed on Mondays [1]."
+    assert parts[-1].complete and parts[-1].citations
+
+
+def test_off_topic_question_abstains_without_calling_the_llm(ingested: Settings) -> None:
+    llm = RecordingLLM(responses=["should not be used"])
+    answer = build_chain(ingested, llm=llm).invoke(
+        "What is the boiling point of mercury in kelvin?"
+    )
+    assert answer.abstained and answer.text == ingested.abstain_text
+    assert answer.citations == [] and llm.prompts == []
+
+
+def test_llm_saying_it_cannot_answer_is_an_abstention(ingested: Settings) -> None:
+    llm = FakeListChatModel(responses=["The documents do not answer this."])
+    answer = build_chain(ingested, llm=llm).invoke("Who repairs the compost bins?")
+    assert answer.abstained and answer.citations == []
+
+
+def test_follow_up_is_condensed_before_retrieval(ingested: Settings) -> None:
+    llm = RecordingLLM(
+        responses=["When is the tool shed open?", "From 8 am to 6 pm, Tuesday to Sunday [1]."]
+    )
+    history = [
+        {"role": "user", "content": "Tell me about the tool shed."},
+        {"role": "assistant", "content": "You can borrow tools there [1]."},
+    ]
+    answer = build_chain(ingested, llm=llm).invoke(
+        {"question": "When is it open?", "history": history}
+    )
+    assert answer.question == "When is the tool shed open?"
+    assert "Tell me about the tool shed." in str(llm.prompts[0][0].content)
+    assert answer.citations[0].section == "Tool Shed > Opening hours"
+
+
+def test_empty_collection_and_empty_question_fail_clearly(settings: Settings) -> None:
+    chain = build_chain(settings, llm=FakeListChatModel(responses=["x"]))
+    with pytest.raises(EmptyCollectionError, match="rag ingest"):
+        chain.invoke("anything?")
+    with pytest.raises(ValueError, match="question"):
+        chain.invoke({"question": "  "})
+
+
+def test_build_chain_needs_no_arguments_and_loads_nothing_eagerly() -> None:
+    import sys
+
+    chain = build_chain()
+    assert chain.invoke is not None
+    assert "llama_cpp" not in sys.modules

@@ -1,0 +1,56 @@
+from pathlib import Path
+
+import pytest
+
+from ingest.loaders import IngestError, clean_text, discover, load_document
+
+
+def test_clean_text_repairs_extraction_noise() -> None:
+    assert clean_text("infor-\nmation\x07 here  \r\n\n\n\nnext") == "information here\n\nnext"
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "reason"),
+    [
+        ("empty.md", b"", "empty file"),
+        ("binary.txt", b"abc\x00\x01\x02", "binary"),
+        ("latin1.md", "caf\xe9".encode("latin-1"), "UTF-8"),
+        ("image.png", b"\x89PNG", "unsupported file type"),
+        ("broken.pdf", b"%PDF-1.4 not really", "PDF"),
+        ("blank.md", b"   \n\n  ", "no extractable text"),
+    ],
+)
+def test_bad_files_get_a_reason(tmp_path: Path, name: str, content: bytes, reason: str) -> None:
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(IngestError, match=reason):
+        load_document(path, max_bytes=10**6)
+
+
+def test_too_large_files_are_refused(tmp_path: Path) -> None:
+    path = tmp_path / "big.txt"
+    path.write_text("x" * 2000)
+    with pytest.raises(IngestError, match="too large"):
+        load_document(path, max_bytes=1000)
+
+
+def test_html_headings_become_structure(tmp_path: Path) -> None:
+    path = tmp_path / "page.html"
+    path.write_text(
+        "<html><head><title>Page</title><script>x()</script></head>"
+        "<body><h1>Top</h1><p>Intro.</p><h2>Sub</h2><p>Body text.</p></body></html>"
+    )
+    doc = load_document(path, 10**6)
+    assert doc.title == "Page" and doc.doc_type == "html"
+    assert "# Top" in doc.text and "## Sub" in doc.text and "x()" not in doc.text
+
+
+def test_discover_walks_folders_and_skips_hidden(docs_dir: Path) -> None:
+    (docs_dir / ".hidden").mkdir()
+    (docs_dir / ".hidden" / "secret.md").write_text("# no")
+    (docs_dir / "image.png").write_bytes(b"\x89PNG")
+    found = {p.name: root for p, root in discover([docs_dir])}
+    assert set(found) == {"garden.md", "tools.md", "notes.txt"}
+    assert all(root == docs_dir.resolve() for root in found.values())
+    with pytest.raises(FileNotFoundError, match="nowhere"):
+        discover([docs_dir / "nowhere"])

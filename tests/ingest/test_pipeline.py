@@ -1,0 +1,51 @@
+from pathlib import Path
+
+from ingest.pipeline import Ingestor
+from rag_app.config import Settings
+
+
+def test_ingest_is_incremental(settings: Settings, docs_dir: Path) -> None:
+    ingestor = Ingestor(settings)
+    first = ingestor.run([docs_dir])
+    assert first.ok and first.count("ingested") == 3 and first.embedded == first.chunks
+    stats = ingestor.store.state.stats()
+    assert stats.documents == 3 and stats.chunks == ingestor.store.vectors.count()
+
+    again = ingestor.run([docs_dir])
+    assert again.count("skipped") == 3 and again.embedded == 0
+
+    garden = docs_dir / "garden.md"
+    garden.write_text(garden.read_text() + "\n## Bees\n\nThe beehive is behind the greenhouse.\n")
+    (docs_dir / "notes.txt").unlink()
+    changed = ingestor.run([docs_dir])
+    assert changed.count("ingested") == 1 and changed.count("removed") == 1
+    assert 0 < changed.embedded < changed.chunks  # unchanged chunks came from the cache
+    state = ingestor.store.state
+    assert set(Path(s).name for s in state.documents()) == {"garden.md", "tools.md"}
+    assert state.stats().chunks == ingestor.store.vectors.count()
+    hits = ingestor.store.bm25().search("beehive greenhouse", 3)
+    assert hits and "beehive" in state.get_many([hits[0][0]])[hits[0][0]].text
+    ingestor.store.close()
+
+
+def test_bad_files_fail_alone_and_keep_what_was_stored(settings: Settings, docs_dir: Path) -> None:
+    ingestor = Ingestor(settings)
+    assert ingestor.run([docs_dir]).ok
+    (docs_dir / "broken.pdf").write_bytes(b"%PDF-1.4 garbage")
+    (docs_dir / "empty.md").write_bytes(b"")
+    report = ingestor.run([docs_dir])
+    failed = {Path(f.source).name: f.reason for f in report.files if f.outcome == "failed"}
+    assert set(failed) == {"broken.pdf", "empty.md"} and "empty" in str(failed["empty.md"])
+    assert not report.ok and report.count("skipped") == 3
+    assert ingestor.store.state.stats().documents == 3
+    ingestor.store.close()
+
+
+def test_no_prune_keeps_vanished_files(settings: Settings, docs_dir: Path) -> None:
+    ingestor = Ingestor(settings)
+    ingestor.run([docs_dir])
+    (docs_dir / "notes.txt").unlink()
+    report = ingestor.run([docs_dir], prune=False)
+    assert report.count("removed") == 0
+    assert ingestor.store.state.stats().documents == 3
+    ingestor.store.close()

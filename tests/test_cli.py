@@ -1,0 +1,91 @@
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from rag_app.cli import main
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "rag_app.cli", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+    )
+
+
+def test_help_does_not_import_torch_or_langchain() -> None:
+    probe = (
+        "import sys\nfrom rag_app.cli import main\n"
+        "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+        "heavy = [m for m in ('torch', 'langchain_core', 'chromadb', 'gradio')"
+        " if m in sys.modules]\n"
+        "print('HEAVY', heavy)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert "ingest" in out.stdout and "ask" in out.stdout
+    assert "HEAVY []" in out.stdout
+
+
+def test_ingest_status_and_config(docs_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["ingest", str(docs_dir)]) == 0
+    assert "3 ingested" in capsys.readouterr().out
+    assert main(["status", "--json"]) == 0
+    status = json.loads(capsys.readouterr().out)
+    assert status["documents"] == 3 and status["chunks"] > 3 and status["store_bytes"] > 0
+    assert main(["config"]) == 0
+    assert 'fusion = "rrf"' in capsys.readouterr().out
+
+
+def test_failed_files_make_ingest_exit_1(
+    docs_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (docs_dir / "empty.md").write_bytes(b"")
+    assert main(["ingest", str(docs_dir)]) == 1
+    captured = capsys.readouterr()
+    assert "empty.md: empty file" in captured.err
+    assert "3 ingested" in captured.out and "1 failed" in captured.out
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["ingest", "no/such/folder"], "no such file or folder: no/such/folder"),
+        (["ask", "anything?"], "is empty: run `rag ingest PATH`"),
+        (["status", "--collection", "bad name!"], "setting collection"),
+    ],
+)
+def test_errors_are_one_line_with_exit_1(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(argv) == 1
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1 and err.startswith("rag: error:")
+
+
+def test_bad_arguments_exit_non_zero(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["ask"])
+    assert exit_info.value.code == 2
+
+
+@pytest.mark.integration
+def test_ask_json_end_to_end_with_the_tiny_llm(docs_dir: Path, rag_home: Path) -> None:
+    import os
+
+    env = {**os.environ, "RAG_HOME": str(rag_home), "RAG_LLM_MODEL": "smollm2-135m-instruct"}
+    assert run_cli("ingest", str(docs_dir), env=env).returncode == 0
+    done = run_cli("ask", "When is the tool shed closed?", "--json", env=env)
+    assert done.returncode == 0, done.stderr
+    answer = json.loads(done.stdout)
+    assert set(answer) == {"answer", "citations", "abstained"}
+    assert isinstance(answer["answer"], str) and answer["answer"]
+    for citation in answer["citations"]:
+        assert set(citation) == {"n", "source", "section", "page", "text"}
+        assert Path(citation["source"]).is_file()

@@ -1,0 +1,59 @@
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from rag_app.config import Settings
+
+
+def test_defaults_are_usable(rag_home: Path) -> None:
+    s = Settings()
+    assert s.home == rag_home
+    assert s.fusion == "rrf" and s.rrf_k == 60 and s.top_k == 5 and s.retrieve_n == 50
+    assert s.chroma_dir == rag_home / "chroma"
+    assert s.collection_dir == rag_home / "collections" / "default"
+
+
+def test_models_dir_follows_home_unless_set(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("RAG_MODELS_DIR")
+    assert Settings(home=tmp_path / "h").models_dir == tmp_path / "h" / "models"
+    assert Settings(models_dir=tmp_path / "m").models_dir == tmp_path / "m"
+
+
+def test_every_field_is_described() -> None:
+    undocumented = [n for n, f in Settings.model_fields.items() if not f.description]
+    assert undocumented == []
+
+
+def test_env_overrides_toml_overrides_default(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "rag.toml").write_text('top_k = 3\nfusion = "alpha"\nalpha = 0.5\n')
+    s = Settings()
+    assert (s.top_k, s.fusion, s.alpha) == (3, "alpha", 0.5)
+    monkeypatch.setenv("RAG_TOP_K", "7")
+    assert Settings().top_k == 7
+    assert Settings(top_k=9).top_k == 9
+
+
+def test_rag_config_points_to_a_toml(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    custom = tmp_path / "custom.toml"
+    custom.write_text('collection = "notes"\n')
+    monkeypatch.setenv("RAG_CONFIG", str(custom))
+    assert Settings().collection == "notes"
+    monkeypatch.setenv("RAG_CONFIG", str(tmp_path / "missing.toml"))
+    with pytest.raises(FileNotFoundError, match=r"missing\.toml"):
+        Settings()
+
+
+def test_bad_values_name_the_field(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RAG_FUSION", "magic")
+    with pytest.raises(ValidationError, match="fusion"):
+        Settings()
+    monkeypatch.delenv("RAG_FUSION")
+    with pytest.raises(ValidationError, match="child_overlap_tokens"):
+        Settings(child_chunk_tokens=64, child_overlap_tokens=64)
+    with pytest.raises(ValidationError, match=r"unknown_key"):
+        Settings(unknown_key=1)  # type: ignore[call-arg]
