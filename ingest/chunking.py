@@ -2,20 +2,20 @@
 
 Sections come from the document's own structure (Markdown headings via `MarkdownNodeParser`,
 PDF pages); a section becomes a parent, or several parent windows when it is too long. Each
-parent is split at sentence boundaries (`SentenceSplitter`) into overlapping children, which are
-what gets embedded and searched. Sizes are counted with the embedding model's tokenizer.
+parent is split into overlapping children (`ingest.splitting`: sentence boundaries for prose,
+code blocks and tables kept whole), which are what gets embedded and searched. Sizes are
+counted with the embedding model's tokenizer.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from ingest.loaders import SourceDocument
+from ingest.splitting import Tokenize, split_structured
 from rag_app.types import Chunk
-
-Tokenize = Callable[[str], list[int]]
 
 
 @dataclass(frozen=True)
@@ -56,12 +56,6 @@ def _sections(doc: SourceDocument) -> Iterator[Section]:
         yield Section(text, " > ".join(ancestors) or None)
 
 
-def _splitter(size: int, overlap: int, tokenize: Tokenize) -> Callable[[str], list[str]]:
-    from llama_index.core.node_parser import SentenceSplitter
-
-    return SentenceSplitter(chunk_size=size, chunk_overlap=overlap, tokenizer=tokenize).split_text
-
-
 class _Ids:
     """Content-derived ids: an unchanged chunk keeps its id across re-ingests."""
 
@@ -80,8 +74,6 @@ def chunk_document(
     doc: SourceDocument, sizes: ChunkSizes, tokenize: Tokenize
 ) -> tuple[list[Chunk], list[Chunk]]:
     """(parents, children); with `parent_child` off, parents is empty and children stand alone."""
-    split_parent = _splitter(sizes.parent_tokens, 0, tokenize)
-    split_child = _splitter(sizes.child_tokens, sizes.child_overlap, tokenize)
     ids = _Ids(doc.source)
     parents: list[Chunk] = []
     children: list[Chunk] = []
@@ -104,7 +96,7 @@ def chunk_document(
         windows = (
             [section.text]
             if len(tokenize(section.text)) <= sizes.parent_tokens
-            else split_parent(section.text)
+            else split_structured(section.text, sizes.parent_tokens, 0, tokenize)
         )
         for window in windows:
             parent_id = None
@@ -112,6 +104,9 @@ def chunk_document(
                 parents.append(make("parent", window, section))
                 parent_id = parents[-1].id
             children.extend(
-                make("child", piece, section, parent_id) for piece in split_child(window)
+                make("child", piece, section, parent_id)
+                for piece in split_structured(
+                    window, sizes.child_tokens, sizes.child_overlap, tokenize
+                )
             )
     return parents, children

@@ -8,8 +8,10 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
+from fnmatch import fnmatch
+from pathlib import Path, PurePosixPath
 
 SUFFIXES = {
     ".md": "markdown",
@@ -140,14 +142,36 @@ def load_document(path: Path, max_bytes: int) -> SourceDocument:
     )
 
 
-def discover(paths: list[Path]) -> list[tuple[Path, Path | None]]:
-    """Files to ingest, each with the folder it was found under (None for a named file)."""
+def _selected(relative: PurePosixPath, include: Sequence[str], exclude: Sequence[str]) -> bool:
+    """Glob filters (fnmatch: `*` also spans folders) on the path relative to the ingested
+    folder, or on the file name alone: `*.md`, `api/*`, `drafts/*`."""
+
+    def matches(pattern: str) -> bool:
+        return fnmatch(relative.as_posix(), pattern) or fnmatch(relative.name, pattern)
+
+    return (not include or any(map(matches, include))) and not any(map(matches, exclude))
+
+
+def discover(
+    paths: list[Path], include: Sequence[str] = (), exclude: Sequence[str] = ()
+) -> list[tuple[Path, Path | None]]:
+    """Files to ingest, each with the folder it was found under (None for a named file).
+
+    Folders are walked recursively for supported types, skipping hidden entries; `include` and
+    `exclude` globs filter what a folder yields. A file named directly is always taken.
+    """
     found: dict[Path, Path | None] = {}
     for given in paths:
         if given.is_dir():
             root = given.resolve()
             for path in sorted(root.rglob("*")):
-                if path.is_file() and path.suffix.lower() in SUFFIXES and not _hidden(path, root):
+                relative = PurePosixPath(path.relative_to(root).as_posix())
+                if (
+                    path.is_file()
+                    and path.suffix.lower() in SUFFIXES
+                    and not _hidden(path, root)
+                    and _selected(relative, include, exclude)
+                ):
                     found.setdefault(path.resolve(), root)
         elif given.is_file():
             found.setdefault(given.resolve(), None)

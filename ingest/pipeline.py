@@ -15,7 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+import numpy as np
+
 from ingest.chunking import ChunkSizes, chunk_document
+from ingest.dedup import mark_duplicates
 from ingest.loaders import IngestError, SourceDocument, discover, load_document
 from rag_app.config import Settings, get_settings
 from rag_app.store import CollectionStore
@@ -25,10 +28,6 @@ from rag_app.types import Chunk
 log = logging.getLogger(__name__)
 
 Outcome = Literal["ingested", "skipped", "failed", "removed"]
-
-# Children embedded together: large enough to keep the encoder's batches full across many
-# small files, small enough that a kill loses little work.
-_EMBED_GROUP = 512
 
 
 @dataclass(frozen=True)
@@ -88,7 +87,7 @@ class Ingestor:
     def run(
         self, paths: Iterable[Path | str], prune: bool = True, progress: bool = False
     ) -> IngestReport:
-        targets = discover([Path(p) for p in paths])
+        targets = discover([Path(p) for p in paths], self.settings.include, self.settings.exclude)
         known = self.store.state.documents()
         report = IngestReport()
         pending: list[_Pending] = []
@@ -113,12 +112,13 @@ class Ingestor:
                 report.files.append(FileResult(source, "failed", err.strerror or str(err)))
                 continue
             pending.append(_Pending(doc, root, parents, children))
-            if sum(len(p.children) for p in pending) >= _EMBED_GROUP:
+            if sum(len(p.children) for p in pending) >= self.settings.ingest_batch_chunks:
                 self._store(pending, report, progress)
                 pending = []
         self._store(pending, report, progress)
         if prune:
             self._prune(targets, known, report)
+        self._promote_orphans()
         self.store.rebuild_bm25()
         return report
 
@@ -130,17 +130,34 @@ class Ingestor:
             self.store.embedder, [c.search_text() for c in children], progress
         )
         report.embedded += computed
+        # Compare with stored children of other documents only: the old versions of the
+        # documents in this batch are about to be replaced.
+        replaced = [p.doc.source for p in pending]
+        texts = [c.text for c in children]
+        duplicate_of = mark_duplicates(
+            texts,
+            [c.id for c in children],
+            vectors,
+            self.store.vectors.nearest(vectors, replaced),
+            self.settings.near_duplicate_similarity,
+            self.store.state.children_with_text(texts, replaced),
+        )
         offset = 0
         for item in pending:
             count = len(item.children)
+            item.children = [
+                c.model_copy(update={"duplicate_of": d})
+                for c, d in zip(item.children, duplicate_of[offset : offset + count], strict=True)
+            ]
             self._replace(item, vectors[offset : offset + count])
             offset += count
             report.files.append(FileResult(item.doc.source, "ingested", chunks=count))
 
-    def _replace(self, item: _Pending, vectors: object) -> None:
+    def _replace(self, item: _Pending, vectors: np.ndarray) -> None:
         doc = item.doc
         stale = self.store.vectors.ids_for_source(doc.source)
-        self.store.vectors.upsert(item.children, vectors)  # type: ignore[arg-type]
+        searchable = [i for i, c in enumerate(item.children) if c.duplicate_of is None]
+        self.store.vectors.upsert([item.children[i] for i in searchable], vectors[searchable])
         record = DocumentRecord(
             source=doc.source,
             content_hash=doc.content_hash,
@@ -150,9 +167,26 @@ class Ingestor:
             root=str(item.root) if item.root else None,
         )
         self.store.state.replace_document(record, item.parents, item.children)
-        stale -= {c.id for c in item.children}
+        stale -= {c.id for c in item.children if c.duplicate_of is None}
         if stale:
             self.store.vectors.delete(sorted(stale))
+
+    def _promote_orphans(self) -> None:
+        """Duplicates whose canonical went away (changed or removed document, or a killed
+        run): the first of each group becomes searchable again, the rest point to it."""
+        groups: dict[str, list[Chunk]] = {}
+        for chunk in self.store.state.orphaned_duplicates():
+            groups.setdefault(chunk.duplicate_of or "", []).append(chunk)
+        for group in groups.values():
+            heir, rest = group[0], group[1:]
+            vectors, _ = self.store.embedding_cache.encode(
+                self.store.embedder, [heir.search_text()]
+            )
+            promoted = heir.model_copy(update={"duplicate_of": None})
+            self.store.vectors.upsert([promoted], vectors)
+            self.store.state.set_duplicate_of([heir.id], None)
+            if rest:
+                self.store.state.set_duplicate_of([c.id for c in rest], heir.id)
 
     def _prune(
         self,

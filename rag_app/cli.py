@@ -23,7 +23,11 @@ class CliError(Exception):
 def _settings(args: argparse.Namespace) -> Any:
     from rag_app.config import Settings
 
-    overrides = {"collection": args.collection} if getattr(args, "collection", None) else {}
+    overrides = {
+        name: getattr(args, name)
+        for name in ("collection", "include", "exclude")
+        if getattr(args, name, None)
+    }
     return Settings(**overrides)
 
 
@@ -101,6 +105,7 @@ def cmd_status(args: argparse.Namespace) -> int:
             "documents": stats.documents,
             "chunks": stats.chunks,
             "parents": stats.parents,
+            "duplicates": stats.duplicates,
             "store_bytes": store.store_size_bytes(),
             "last_ingest": stats.last_ingest,
         }
@@ -148,6 +153,12 @@ def _parser() -> argparse.ArgumentParser:
 
     ingest = add("ingest", cmd_ingest, "ingest files or folders (Markdown, HTML, PDF, text)")
     ingest.add_argument("paths", nargs="+", metavar="PATH")
+    ingest.add_argument(
+        "--include", action="append", metavar="GLOB", help="only files matching (repeatable)"
+    )
+    ingest.add_argument(
+        "--exclude", action="append", metavar="GLOB", help="leave out matching files (repeatable)"
+    )
     ingest.add_argument(
         "--no-prune",
         action="store_true",

@@ -133,6 +133,28 @@ class Settings(BaseSettings):
         True, description="Store parents and give them to the LLM; False ingests flat chunks."
     )
 
+    ingest_batch_chunks: int = Field(
+        512,
+        ge=1,
+        description="Children embedded and committed together: large enough to keep the "
+        "encoder's batches full across many small files, small enough that a killed ingest "
+        "loses little work.",
+    )
+    near_duplicate_similarity: float = Field(
+        0.98,
+        gt=0.0,
+        le=1.01,
+        description="Children at least this cosine-similar to one already stored are kept "
+        "once (all sources recorded); above 1 switches it off.",
+    )
+    include: list[str] = Field(
+        default_factory=list,
+        description="Globs a file in an ingested folder must match (empty: every supported "
+        "type), on its path relative to the folder or its name, e.g. `*.md`, `guide/*`.",
+    )
+    exclude: list[str] = Field(
+        default_factory=list, description="Globs of files in ingested folders to leave out."
+    )
     max_file_mb: float = Field(
         50.0,
         gt=0,

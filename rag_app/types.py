@@ -27,6 +27,11 @@ class Chunk(BaseModel):
     page: int | None = Field(None, description="1-based page number (PDF only).")
     parent_id: str | None = Field(None, description="Id of the parent section (children only).")
     doc_type: str = Field("text", description="markdown, html, pdf or text.")
+    duplicate_of: str | None = Field(
+        None,
+        description="Id of the (near-)identical child searched in this one's place; such a "
+        "child has no vector of its own.",
+    )
 
     def search_text(self) -> str:
         """What dense and BM25 search see: the body under its title and heading path, so a
@@ -36,7 +41,7 @@ class Chunk(BaseModel):
 
     def metadata(self) -> dict[str, Any]:
         """Flat metadata as Chroma stores it (no None values allowed there)."""
-        meta = self.model_dump(exclude={"id", "text"})
+        meta = self.model_dump(exclude={"id", "text", "duplicate_of"})
         return {key: value for key, value in meta.items() if value is not None}
 
     @classmethod
@@ -55,9 +60,10 @@ class ScoredChunk(BaseModel):
     scores: dict[str, float] = Field(
         default_factory=dict, description="Per-stage scores: dense, sparse, fused, rerank."
     )
-
-    def with_score(self, stage: str, score: float) -> ScoredChunk:
-        return ScoredChunk(chunk=self.chunk, score=score, scores={**self.scores, stage: score})
+    also_in: list[str] = Field(
+        default_factory=list,
+        description="Other sources whose (near-)identical text was stored as this chunk.",
+    )
 
 
 class Passage(BaseModel):
@@ -72,6 +78,9 @@ class Passage(BaseModel):
     section: str | None = None
     page: int | None = None
     score: float = 0.0
+    also_in: list[str] = Field(
+        default_factory=list, description="Other sources holding the same text."
+    )
 
     @property
     def heading(self) -> str:

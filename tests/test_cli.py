@@ -39,6 +39,8 @@ def test_ingest_status_and_config(docs_dir: Path, capsys: pytest.CaptureFixture[
     assert main(["status", "--json"]) == 0
     status = json.loads(capsys.readouterr().out)
     assert status["documents"] == 3 and status["chunks"] > 3 and status["store_bytes"] > 0
+    assert main(["ingest", str(docs_dir), "--exclude", "*.txt"]) == 0
+    assert "1 removed" in capsys.readouterr().out
     assert main(["config"]) == 0
     assert 'fusion = "rrf"' in capsys.readouterr().out
 

@@ -60,6 +60,7 @@ def build_passages(
                 section=unit.section,
                 page=unit.page,
                 score=hit.score,
+                also_in=[s for s in hit.also_in if s != unit.source],
             )
         )
     return passages

@@ -60,7 +60,9 @@ class HybridRetriever:
             fused = list(dense or sparse)
         stage_scores = {"dense": dict(dense), "sparse": dict(sparse)}
         # Hydrate from the committed state: vectors of an interrupted ingest are ignored.
-        chunks = self.store.state.get_many([doc_id for doc_id, _ in fused[:n]])
+        top_ids = [doc_id for doc_id, _ in fused[:n]]
+        chunks = self.store.state.get_many(top_ids)
+        duplicates = self.store.state.duplicate_sources(top_ids)
         results: list[ScoredChunk] = []
         for doc_id, score in fused:
             chunk = chunks.get(doc_id)
@@ -68,7 +70,11 @@ class HybridRetriever:
                 continue
             scores = {name: s[doc_id] for name, s in stage_scores.items() if doc_id in s}
             scores["fused"] = score
-            results.append(ScoredChunk(chunk=chunk, score=score, scores=scores))
+            results.append(
+                ScoredChunk(
+                    chunk=chunk, score=score, scores=scores, also_in=duplicates.get(doc_id, [])
+                )
+            )
             if len(results) == k:
                 break
         return results

@@ -33,9 +33,11 @@ CREATE TABLE IF NOT EXISTS chunks (
     source TEXT NOT NULL REFERENCES documents(source) ON DELETE CASCADE,
     position INTEGER NOT NULL,
     text TEXT NOT NULL,
-    metadata TEXT NOT NULL
+    metadata TEXT NOT NULL,
+    duplicate_of TEXT
 );
 CREATE INDEX IF NOT EXISTS chunks_by_source ON chunks(source, kind);
+CREATE INDEX IF NOT EXISTS chunks_by_duplicate ON chunks(duplicate_of);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
@@ -56,6 +58,9 @@ class Stats:
     documents: int
     parents: int
     chunks: int
+    """Searchable children (each has a vector)."""
+    duplicates: int
+    """Children stored as a duplicate of another (no vector of their own)."""
     last_ingest: float | None
 
 
@@ -109,11 +114,11 @@ class CollectionState:
                 ),
             )
             rows = [
-                (c.id, kind, record.source, i, c.text, json.dumps(c.metadata()))
+                (c.id, kind, record.source, i, c.text, json.dumps(c.metadata()), c.duplicate_of)
                 for kind, group in (("parent", parents), ("child", children))
                 for i, c in enumerate(group)
             ]
-            db.executemany("INSERT OR REPLACE INTO chunks VALUES (?, ?, ?, ?, ?, ?)", rows)
+            db.executemany("INSERT OR REPLACE INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
             self._bump_generation(db)
 
     def remove_documents(self, sources: Iterable[str]) -> None:
@@ -124,32 +129,73 @@ class CollectionState:
     # --- chunks ----------------------------------------------------------------------------
     def _chunks(self, where: str, params: tuple[object, ...]) -> list[Chunk]:
         rows = self._db.execute(
-            f"SELECT id, text, metadata FROM chunks WHERE {where} ORDER BY source, position",
+            f"SELECT id, text, metadata, duplicate_of FROM chunks WHERE {where} "
+            "ORDER BY source, position",
             params,
         )
-        return [Chunk.from_metadata(i, text, json.loads(meta)) for i, text, meta in rows]
+        return [
+            Chunk.from_metadata(i, text, {**json.loads(meta), "duplicate_of": dup})
+            for i, text, meta, dup in rows
+        ]
 
     def children(self) -> list[Chunk]:
-        return self._chunks("kind = 'child'", ())
+        """The searchable children: near-duplicates are represented by their canonical."""
+        return self._chunks("kind = 'child' AND duplicate_of IS NULL", ())
 
     def child_ids(self, source: str) -> set[str]:
+        """Ids of a document's searchable children, i.e. those that have a vector."""
         rows = self._db.execute(
-            "SELECT id FROM chunks WHERE kind = 'child' AND source = ?", (source,)
+            "SELECT id FROM chunks WHERE kind = 'child' AND duplicate_of IS NULL AND source = ?",
+            (source,),
         )
         return {row[0] for row in rows}
+
+    def duplicate_sources(self, ids: list[str]) -> dict[str, list[str]]:
+        """For canonical children: the other documents that hold the same text."""
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        rows = self._db.execute(
+            f"SELECT DISTINCT duplicate_of, source FROM chunks WHERE duplicate_of IN ({marks}) "
+            "ORDER BY source",
+            ids,
+        )
+        found: dict[str, list[str]] = {}
+        for canonical, source in rows:
+            found.setdefault(canonical, []).append(source)
+        return found
+
+    def children_with_text(self, texts: list[str], exclude_sources: list[str]) -> dict[str, str]:
+        """Searchable children of other documents whose text is exactly one of `texts`."""
+        if not texts:
+            return {}
+        text_marks = ",".join("?" * len(texts))
+        source_marks = ",".join("?" * len(exclude_sources))
+        rows = self._db.execute(
+            "SELECT text, id FROM chunks WHERE kind = 'child' AND duplicate_of IS NULL "
+            f"AND text IN ({text_marks}) AND source NOT IN ({source_marks})",
+            [*texts, *exclude_sources],
+        )
+        return dict(rows)
+
+    def orphaned_duplicates(self) -> list[Chunk]:
+        """Duplicates whose canonical is gone (its document changed or was removed)."""
+        return self._chunks(
+            "duplicate_of IS NOT NULL AND duplicate_of NOT IN (SELECT id FROM chunks)", ()
+        )
+
+    def set_duplicate_of(self, ids: list[str], canonical: str | None) -> None:
+        with self._transaction() as db:
+            db.executemany(
+                "UPDATE chunks SET duplicate_of = ? WHERE id = ?", [(canonical, i) for i in ids]
+            )
+            self._bump_generation(db)
 
     def get_many(self, ids: list[str]) -> dict[str, Chunk]:
         if not ids:
             return {}
         marks = ",".join("?" * len(ids))
         return {c.id: c for c in self._chunks(f"id IN ({marks})", tuple(ids))}
-
-    def committed(self, ids: list[str]) -> set[str]:
-        if not ids:
-            return set()
-        marks = ",".join("?" * len(ids))
-        rows = self._db.execute(f"SELECT id FROM chunks WHERE id IN ({marks})", ids)
-        return {row[0] for row in rows}
 
     # --- bookkeeping -----------------------------------------------------------------------
     def _bump_generation(self, db: sqlite3.Connection) -> None:
@@ -166,5 +212,16 @@ class CollectionState:
 
     def stats(self) -> Stats:
         docs, last = self._db.execute("SELECT COUNT(*), MAX(ingested_at) FROM documents").fetchone()
-        counts = dict(self._db.execute("SELECT kind, COUNT(*) FROM chunks GROUP BY kind"))
-        return Stats(docs, counts.get("parent", 0), counts.get("child", 0), last)
+        counts = dict(
+            self._db.execute(
+                "SELECT CASE WHEN kind = 'parent' THEN 'parent' WHEN duplicate_of IS NULL "
+                "THEN 'child' ELSE 'duplicate' END AS k, COUNT(*) FROM chunks GROUP BY k"
+            )
+        )
+        return Stats(
+            docs,
+            counts.get("parent", 0),
+            counts.get("child", 0),
+            counts.get("duplicate", 0),
+            last,
+        )

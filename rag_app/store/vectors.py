@@ -102,6 +102,44 @@ class VectorIndex:
         for start in range(0, len(ids), _ADD_BATCH):
             self._collection.delete(ids=ids[start : start + _ADD_BATCH])
 
+    def nearest(
+        self, vectors: np.ndarray, exclude_sources: list[str], candidates: int = 8
+    ) -> list[tuple[str, float, str] | None]:
+        """For each vector, its closest stored child outside `exclude_sources`, as
+        (id, similarity, text), or None.
+
+        Filters in Python rather than with `where=`: Chroma's filtered query can fail with
+        "Error finding id" while its metadata and HNSW segments disagree (chroma-core/chroma
+        #7032, reproduced here after a killed ingest), and unfiltered queries do not.
+        """
+        stored = self.count()
+        if len(vectors) == 0 or stored == 0:
+            return [None] * len(vectors)
+        found = self._collection.query(
+            query_embeddings=vectors,
+            n_results=min(candidates, stored),
+            include=["distances", "metadatas", "documents"],
+        )
+        excluded = set(exclude_sources)
+        nearest: list[tuple[str, float, str] | None] = []
+        for ids, distances, metadatas, documents in zip(
+            found["ids"],
+            found["distances"] or [],
+            found["metadatas"] or [],
+            found["documents"] or [],
+            strict=True,
+        ):
+            match = next(
+                (
+                    (i, 1.0 - d, doc or "")
+                    for i, d, m, doc in zip(ids, distances, metadatas, documents, strict=True)
+                    if (m or {}).get("source") not in excluded
+                ),
+                None,
+            )
+            nearest.append(match)
+        return nearest
+
     def search(
         self, vector: np.ndarray, k: int, where: Mapping[str, Any] | None = None
     ) -> list[tuple[str, float]]:

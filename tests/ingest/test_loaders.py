@@ -54,3 +54,14 @@ def test_discover_walks_folders_and_skips_hidden(docs_dir: Path) -> None:
     assert all(root == docs_dir.resolve() for root in found.values())
     with pytest.raises(FileNotFoundError, match="nowhere"):
         discover([docs_dir / "nowhere"])
+
+
+def test_include_and_exclude_globs(docs_dir: Path) -> None:
+    def names(include: list[str], exclude: list[str]) -> set[str]:
+        return {p.name for p, _ in discover([docs_dir], include, exclude)}
+
+    assert names(["*.md"], []) == {"garden.md", "tools.md"}
+    assert names([], ["guide/*"]) == {"garden.md", "notes.txt"}
+    assert names(["*.md"], ["tools.md"]) == {"garden.md"}
+    named = discover([docs_dir / "notes.txt"], ["*.md"], [])
+    assert [p.name for p, root in named] == ["notes.txt"] and named[0][1] is None
