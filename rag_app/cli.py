@@ -50,12 +50,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 
 def _sources_lines(answer: Any) -> list[str]:
-    lines = []
-    for c in answer.citations:
-        where = " > ".join(part for part in (c.title, c.section) if part)
-        page = f", page {c.page}" if c.page else ""
-        lines.append(f"[{c.n}] {c.source}{page}" + (f" — {where}" if where else ""))
-    return lines
+    return [f"[{c.n}] {c.heading} — {c.source}" for c in answer.citations]
 
 
 def cmd_ask(args: argparse.Namespace) -> int:

@@ -37,10 +37,8 @@ def render(answer: Answer) -> str:
         return answer.text
     items = []
     for c in answer.citations:
-        where = " › ".join(html.escape(p) for p in (c.title, c.section) if p)
-        page = f", page {c.page}" if c.page else ""
         items.append(
-            f"<details><summary>[{c.n}] {where or html.escape(c.source)}{page}</summary>\n\n"
+            f"<details><summary>[{c.n}] {html.escape(c.heading)}</summary>\n\n"
             f"<small>{html.escape(c.source)}</small>\n\n{html.escape(c.text)}\n\n</details>"
         )
     return answer.text + "\n\n**Sources**\n\n" + "\n".join(items)
@@ -85,8 +83,18 @@ def build_app(settings: Settings | None = None, chain: Runnable[Any, Answer] | N
     )
 
 
-def serve(settings: Settings | None = None, host: str = "127.0.0.1", port: int = 7860) -> None:
-    app = build_app(settings)
+def launch(app: Any, host: str = "127.0.0.1", port: int | None = 7860, block: bool = True) -> Any:
+    """Serve on loopback by default; never a share link (it would tunnel out to a hub)."""
     app.queue().launch(
-        server_name=host, server_port=port, share=False, show_api=False, inbrowser=False
+        server_name=host,
+        server_port=port,
+        share=False,
+        inbrowser=False,
+        quiet=not block,
+        prevent_thread_lock=not block,
     )
+    return app
+
+
+def serve(settings: Settings | None = None, host: str = "127.0.0.1", port: int = 7860) -> None:
+    launch(build_app(settings), host, port)

@@ -6,7 +6,7 @@ from langchain_core.runnables import RunnableGenerator
 
 from rag_app.config import Settings
 from rag_app.types import Answer, Passage
-from rag_app.ui import build_app, render, respond
+from rag_app.ui import build_app, launch, render, respond
 
 CITED = Answer(
     question="q",
@@ -34,7 +34,7 @@ def fake_chain(answers: list[Answer]) -> Any:
 
 def test_render_lists_sources_and_escapes_html() -> None:
     shown = render(CITED.model_copy(update={"text": "<b>x</b> [1]"}))
-    assert "**Sources**" in shown and "[1] Tool Shed › Tool Shed &gt; Opening hours" in shown
+    assert "**Sources**" in shown and "[1] Tool Shed &gt; Opening hours</summary>" in shown
     assert "The shed is closed on Mondays." in shown
     abstained = Answer(question="q", text="The documents do not answer this.", abstained=True)
     assert render(abstained) == "The documents do not answer this."
@@ -56,10 +56,7 @@ def test_respond_turns_failures_into_messages() -> None:
 
 
 def test_the_page_is_served_on_loopback(settings: Settings) -> None:
-    app = build_app(settings, chain=fake_chain([CITED]))
-    app.queue().launch(
-        server_name="127.0.0.1", server_port=None, prevent_thread_lock=True, share=False, quiet=True
-    )
+    app = launch(build_app(settings, chain=fake_chain([CITED])), port=None, block=False)
     try:
         with urllib.request.urlopen(app.local_url, timeout=30) as page:
             assert page.status == 200 and "rag_app" in page.read().decode()
