@@ -106,25 +106,40 @@ def _html_to_text(html: str) -> tuple[str, str | None]:
     return body.get_text("\n"), title
 
 
-def load_document(path: Path, max_bytes: int) -> SourceDocument:
+@dataclass(frozen=True)
+class RawFile:
+    """A file's bytes and hash, read before any parsing so unchanged files cost no parse."""
+
+    path: Path
+    data: bytes
+    doc_type: str
+    content_hash: str
+    mtime: float
+
+
+def read_file(path: Path, max_bytes: int) -> RawFile:
     doc_type = SUFFIXES.get(path.suffix.lower())
     if doc_type is None:
         raise IngestError(f"unsupported file type {path.suffix or '(none)'!r}")
-    size = path.stat().st_size
-    if size == 0:
+    stat = path.stat()
+    if stat.st_size == 0:
         raise IngestError("empty file")
-    if size > max_bytes:
-        raise IngestError(f"too large ({size / 1e6:.1f} MB > {max_bytes / 1e6:.1f} MB)")
+    if stat.st_size > max_bytes:
+        raise IngestError(f"too large ({stat.st_size / 1e6:.1f} MB > {max_bytes / 1e6:.1f} MB)")
     data = path.read_bytes()
-    digest = hashlib.sha256(data).hexdigest()
+    return RawFile(path, data, doc_type, hashlib.sha256(data).hexdigest(), stat.st_mtime)
+
+
+def parse(raw: RawFile) -> SourceDocument:
+    path, data, doc_type = raw.path, raw.data, raw.doc_type
     pages: list[tuple[int, str]] = []
     if doc_type == "pdf":
         pages, pdf_title = _load_pdf(data)
         text = "\n\n".join(t for _, t in pages)
         title = pdf_title or path.stem
     elif doc_type == "html":
-        raw, html_title = _html_to_text(_decode(data, path))
-        text = clean_text(raw)
+        html_text, html_title = _html_to_text(_decode(data, path))
+        text = clean_text(html_text)
         title = html_title or _markdown_title(text, path)
     else:
         text = clean_text(_decode(data, path))
@@ -136,10 +151,14 @@ def load_document(path: Path, max_bytes: int) -> SourceDocument:
         text=text,
         title=title,
         doc_type=doc_type,
-        content_hash=digest,
-        mtime=path.stat().st_mtime,
+        content_hash=raw.content_hash,
+        mtime=raw.mtime,
         pages=pages,
     )
+
+
+def load_document(path: Path, max_bytes: int) -> SourceDocument:
+    return parse(read_file(path, max_bytes))
 
 
 def _selected(relative: PurePosixPath, include: Sequence[str], exclude: Sequence[str]) -> bool:

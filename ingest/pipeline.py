@@ -19,7 +19,7 @@ import numpy as np
 
 from ingest.chunking import ChunkSizes, chunk_document
 from ingest.dedup import mark_duplicates
-from ingest.loaders import IngestError, SourceDocument, discover, load_document
+from ingest.loaders import IngestError, SourceDocument, discover, parse, read_file
 from rag_app.config import Settings, get_settings
 from rag_app.store import CollectionStore
 from rag_app.store.state import DocumentRecord
@@ -99,11 +99,12 @@ class Ingestor:
         for path, root in files:
             source = str(path)
             try:
-                doc = load_document(path, int(self.settings.max_file_mb * 1e6))
+                raw = read_file(path, int(self.settings.max_file_mb * 1e6))
                 previous = known.get(source)
-                if previous is not None and previous.content_hash == doc.content_hash:
+                if previous is not None and previous.content_hash == raw.content_hash:
                     report.files.append(FileResult(source, "skipped"))
                     continue
+                doc = parse(raw)
                 parents, children = chunk_document(doc, self.sizes, self.store.embedder.tokenize)
             except IngestError as err:
                 report.files.append(FileResult(source, "failed", str(err)))

@@ -174,6 +174,27 @@ class Settings(BaseSettings):
     alpha: float = Field(
         0.7, ge=0.0, le=1.0, description="Weight of the dense score in the `alpha` blend."
     )
+    rerank: bool = Field(
+        True, description="Rerank fused candidates with a cross-encoder when one is available."
+    )
+    reranker_model: str | None = Field(
+        None,
+        description="Cross-encoder: a local sentence-transformers folder or a hub name (needs "
+        "internet and HF_HUB_OFFLINE=0). Unset: the one `rag tune` trained for the collection, "
+        "if any; otherwise the fused order is kept (and the log says so).",
+    )
+    rerank_depth: int = Field(
+        50, ge=1, description="Fused candidates the cross-encoder scores (cost grows with it)."
+    )
+    rerank_max_length: int = Field(
+        192, ge=32, description="Tokens of query + passage the cross-encoder reads."
+    )
+    rerank_batch_size: int = Field(32, ge=1, description="Pairs scored per cross-encoder batch.")
+    min_rerank_score: float = Field(
+        0.0,
+        description="With a cross-encoder: below this best score (a logit; 0 = even odds for "
+        "a model trained with a binary loss) retrieval retries keyword-only once, then abstains.",
+    )
     context_token_budget: int = Field(
         900,
         ge=128,

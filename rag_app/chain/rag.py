@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from rag_app.chain.citations import clean_citations
 from rag_app.chain.prompts import example_exchange, load_prompt
 from rag_app.config import Settings, get_settings
-from rag_app.protocols import ParentStore, Retriever
+from rag_app.protocols import ParentStore, Reranker, Retriever
 from rag_app.retrieval.context import CountTokens, build_passages
 from rag_app.types import Answer, Passage, ScoredChunk
 
@@ -49,6 +49,8 @@ class Components:
         llm: BaseChatModel | None = None,
         parents: ParentStore | None = None,
         count_tokens: CountTokens | None = None,
+        reranker: Reranker | None = None,
+        keyword_retriever: Retriever | None = None,
     ) -> None:
         self.settings = settings
         for name, value in (
@@ -56,6 +58,8 @@ class Components:
             ("llm", llm),
             ("parents", parents),
             ("count_tokens", count_tokens),
+            ("reranker", reranker),
+            ("keyword_retriever", keyword_retriever),
         ):
             if value is not None:
                 self.__dict__[name] = value  # pre-fills the cached_property
@@ -71,6 +75,29 @@ class Components:
         from rag_app.retrieval.hybrid import HybridRetriever
 
         return HybridRetriever.from_store(self.store)
+
+    @cached_property
+    def keyword_retriever(self) -> Retriever | None:
+        """BM25 alone, the one retry when the cross-encoder finds nothing convincing."""
+        from rag_app.retrieval.hybrid import HybridRetriever
+
+        s = self.settings
+        return HybridRetriever(self.store, "sparse", s.retrieve_n, s.rrf_k, s.alpha)
+
+    @cached_property
+    def reranker(self) -> Reranker | None:
+        s = self.settings
+        if not s.rerank:
+            return None
+        from rag_app.retrieval.rerank import load_reranker
+
+        return load_reranker(
+            s.reranker_model,
+            s.models_dir,
+            s.collection,
+            s.rerank_max_length,
+            s.rerank_batch_size,
+        )
 
     @cached_property
     def parents(self) -> ParentStore | None:
@@ -129,27 +156,44 @@ def condense_stage(parts: Components) -> Runnable[Any, ChainState]:
     return RunnableLambda(condense, name="condense")
 
 
+def _confident(hits: list[ScoredChunk], settings: Settings) -> bool:
+    """Cross-encoder scores decide when present; else the best dense similarity; a
+    keyword-only ranking without either leaves the judgement to the LLM."""
+    if not hits:
+        return False
+    rerank = [h.scores["rerank"] for h in hits if "rerank" in h.scores]
+    if rerank:
+        return max(rerank) >= settings.min_rerank_score
+    dense = [h.scores["dense"] for h in hits if "dense" in h.scores]
+    return not dense or max(dense) >= settings.min_dense_similarity
+
+
 def retrieve_stage(parts: Components) -> Runnable[ChainState, ChainState]:
-    """Hybrid retrieval, then parent expansion within the token budget."""
+    """Hybrid retrieval, cross-encoder rerank, one keyword-only retry when unconvincing, then
+    parent expansion within the token budget. Abstaining here saves the LLM's time."""
+
+    def search(retriever: Retriever, query: str) -> list[ScoredChunk]:
+        s = parts.settings
+        reranker = parts.reranker
+        if reranker is None:
+            return retriever.retrieve(query, s.top_k)
+        return reranker.rerank(query, retriever.retrieve(query, s.rerank_depth), s.top_k)
 
     def retrieve(state: ChainState) -> ChainState:
         s = parts.settings
         started = time.perf_counter()
-        hits = parts.retriever.retrieve(state.standalone, s.top_k)
+        hits = search(parts.retriever, state.standalone)
+        confident = _confident(hits, s)
+        can_retry = any("rerank" in h.scores for h in hits) and s.fusion != "sparse"
+        if not confident and can_retry and parts.keyword_retriever is not None:
+            hits = search(parts.keyword_retriever, state.standalone)
+            confident = _confident(hits, s)
         passages = build_passages(hits, parts.parents, s.context_token_budget, parts.count_tokens)
-        best_dense = max((h.scores.get("dense", float("-inf")) for h in hits), default=None)
-        # Abstain before spending LLM time when nothing retrieved is close to the question.
-        # (A keyword-only run has no dense score; then the LLM decides.)
-        abstain = not passages or (
-            best_dense is not None
-            and best_dense != float("-inf")
-            and best_dense < s.min_dense_similarity
-        )
         return state.model_copy(
             update={
                 "hits": hits,
                 "passages": passages,
-                "abstain": abstain,
+                "abstain": not passages or not confident,
                 "timings": {**state.timings, "retrieve": time.perf_counter() - started},
             }
         )
@@ -238,6 +282,8 @@ def build_chain(
     llm: BaseChatModel | None = None,
     parents: ParentStore | None = None,
     count_tokens: CountTokens | None = None,
+    reranker: Reranker | None = None,
+    keyword_retriever: Retriever | None = None,
 ) -> Runnable[Any, Answer]:
     """The question-answering chain. With no arguments it uses the configured models and store.
 
@@ -245,6 +291,14 @@ def build_chain(
     an `Answer`; ``chain.stream(...)`` yields partial Answers (``.delta`` is the new text) and
     ends with the complete one.
     """
-    parts = Components(settings or get_settings(), retriever, llm, parents, count_tokens)
+    parts = Components(
+        settings or get_settings(),
+        retriever,
+        llm,
+        parents,
+        count_tokens,
+        reranker,
+        keyword_retriever,
+    )
     chain = condense_stage(parts) | retrieve_stage(parts) | AnswerStage(parts)
     return chain.with_config(run_name="rag_app")

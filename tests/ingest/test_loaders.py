@@ -1,3 +1,4 @@
+import re
 from pathlib import Path
 
 import pytest
@@ -65,3 +66,36 @@ def test_include_and_exclude_globs(docs_dir: Path) -> None:
     assert names(["*.md"], ["tools.md"]) == {"garden.md"}
     named = discover([docs_dir / "notes.txt"], ["*.md"], [])
     assert [p.name for p, root in named] == ["notes.txt"] and named[0][1] is None
+
+
+def test_encrypted_pdf_is_refused(tmp_path: Path) -> None:
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    writer.add_blank_page(width=200, height=200)
+    writer.encrypt("secret", algorithm="RC4-128")
+    path = tmp_path / "locked.pdf"
+    with path.open("wb") as out:
+        writer.write(out)
+    with pytest.raises(IngestError, match="encrypted"):
+        load_document(path, 10**6)
+
+
+def test_real_pdf_keeps_pages_and_chunks_carry_them() -> None:
+    from ingest.chunking import ChunkSizes, chunk_document
+    from tests.conftest import SHARED_DATA
+
+    paper = SHARED_DATA / "aragog" / "papers" / "distilbert.pdf"
+    doc = load_document(paper, 50 * 10**6)
+    assert doc.doc_type == "pdf" and len(doc.pages) >= 5
+    assert [n for n, _ in doc.pages] == sorted(n for n, _ in doc.pages)
+    assert "DistilBERT" in doc.text
+    assert not re.search(r"\w-\n\w", doc.text)  # words hyphenated across lines are rejoined
+
+    def words(text: str) -> list[int]:
+        return list(range(len(text.split())))
+
+    _, children = chunk_document(doc, ChunkSizes(150, 20, 600), words)
+    assert {c.page for c in children} == {n for n, _ in doc.pages}
+    first_page_text = dict(doc.pages)[1]
+    assert all(c.text in first_page_text for c in children if c.page == 1)

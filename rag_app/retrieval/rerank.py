@@ -1,0 +1,129 @@
+"""Cross-encoder reranking of the fused candidates.
+
+No pretrained cross-encoder can be installed offline, so the model is whatever config names: a
+local sentence-transformers CrossEncoder folder, a hub name (for users with internet), or the
+one `rag tune` trained for the collection. When none can be loaded, the stage says so once in
+the log and passes the fused order through: quality silently dropping is worse than a warning.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import OrderedDict
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from rag_app.types import ScoredChunk
+
+log = logging.getLogger(__name__)
+
+
+class ScoreCache:
+    """Scores by (query, chunk id); ids are content hashes, so a hit is always still valid."""
+
+    def __init__(self, size: int = 20_000) -> None:
+        self.size = size
+        self._scores: OrderedDict[tuple[str, str], float] = OrderedDict()
+        self.hits = 0
+
+    def get(self, query: str, chunk_id: str) -> float | None:
+        score = self._scores.get((query, chunk_id))
+        if score is not None:
+            self._scores.move_to_end((query, chunk_id))
+            self.hits += 1
+        return score
+
+    def put(self, query: str, chunk_id: str, score: float) -> None:
+        self._scores[(query, chunk_id)] = score
+        if len(self._scores) > self.size:
+            self._scores.popitem(last=False)
+
+
+class CrossEncoderReranker:
+    """Implements `Reranker` with a sentence-transformers `CrossEncoder`."""
+
+    def __init__(self, model: str, max_length: int = 192, batch_size: int = 32) -> None:
+        self.model_name = model
+        self.max_length = max_length
+        self.batch_size = batch_size
+        self.cache = ScoreCache()
+        self._lock = threading.Lock()
+
+    @cached_property
+    def model(self) -> Any:
+        from sentence_transformers import CrossEncoder
+
+        with self._lock:
+            return CrossEncoder(self.model_name, max_length=self.max_length, device="cpu")
+
+    def warm_up(self) -> None:
+        _ = self.model
+
+    def score(self, query: str, candidates: list[ScoredChunk]) -> list[float]:
+        scores = [self.cache.get(query, c.chunk.id) for c in candidates]
+        todo = [i for i, s in enumerate(scores) if s is None]
+        if todo:
+            pairs = [(query, candidates[i].chunk.search_text()) for i in todo]
+            fresh = self.model.predict(
+                pairs, batch_size=self.batch_size, show_progress_bar=False, convert_to_numpy=True
+            )
+            for i, value in zip(todo, fresh, strict=True):
+                scores[i] = float(value)
+                self.cache.put(query, candidates[i].chunk.id, float(value))
+        return [float(s) for s in scores if s is not None]
+
+    def rerank(self, query: str, candidates: list[ScoredChunk], k: int) -> list[ScoredChunk]:
+        if not candidates:
+            return []
+        scores = self.score(query, candidates)
+        ranked = sorted(zip(candidates, scores, strict=True), key=lambda p: p[1], reverse=True)
+        return [
+            ScoredChunk(chunk=c.chunk, score=s, scores={**c.scores, "rerank": s}, also_in=c.also_in)
+            for c, s in ranked[:k]
+        ]
+
+
+class PassThroughReranker:
+    """Used when no cross-encoder is available: keeps the fused order, and says why once."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        self._warned = False
+
+    def rerank(self, query: str, candidates: list[ScoredChunk], k: int) -> list[ScoredChunk]:
+        if not self._warned:
+            log.warning("reranking is off: %s; using the fused order", self.reason)
+            self._warned = True
+        return candidates[:k]
+
+
+def tuned_reranker_dir(models_dir: Path, collection: str) -> Path:
+    """Where `rag tune` saves the cross-encoder it trains for a collection."""
+    return models_dir / "rerankers" / collection
+
+
+def load_reranker(
+    name: str | None, models_dir: Path, collection: str, max_length: int, batch_size: int
+) -> CrossEncoderReranker | PassThroughReranker:
+    """The configured cross-encoder, else the collection's tuned one, else a pass-through."""
+    candidates = [name] if name else []
+    tuned = tuned_reranker_dir(models_dir, collection)
+    if tuned.is_dir():
+        candidates.append(str(tuned))
+    if not candidates:
+        return PassThroughReranker(
+            f"no cross-encoder configured (reranker_model) and none tuned at {tuned}"
+        )
+    failures = []
+    for candidate in candidates:
+        reranker = CrossEncoderReranker(candidate, max_length, batch_size)
+        try:
+            reranker.warm_up()
+        except (OSError, ValueError) as err:  # offline hub name, missing or broken folder
+            failures.append(f"{candidate}: {' '.join(str(err).split())[:160]}")
+            continue
+        log.info("reranking with cross-encoder %s", candidate)
+        return reranker
+    return PassThroughReranker("could not load " + "; ".join(failures))

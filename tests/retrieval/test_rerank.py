@@ -1,0 +1,79 @@
+import logging
+from pathlib import Path
+
+import pytest
+
+from rag_app.retrieval.rerank import (
+    CrossEncoderReranker,
+    PassThroughReranker,
+    load_reranker,
+    tuned_reranker_dir,
+)
+from rag_app.types import Chunk, ScoredChunk
+
+
+def _candidates(*texts: str) -> list[ScoredChunk]:
+    return [
+        ScoredChunk(
+            chunk=Chunk(id=f"c{i}", text=t, source="/d.md"),
+            score=1.0 / (i + 1),
+            scores={"fused": 1.0 / (i + 1)},
+        )
+        for i, t in enumerate(texts)
+    ]
+
+
+class KeywordModel:
+    """Stands in for a CrossEncoder: scores a pair by shared words, counts its calls."""
+
+    def __init__(self) -> None:
+        self.pairs_scored = 0
+
+    def predict(self, pairs: list[tuple[str, str]], **kwargs: object) -> list[float]:
+        self.pairs_scored += len(pairs)
+        return [float(len(set(q.split()) & set(p.split()))) for q, p in pairs]
+
+
+def test_rerank_orders_by_cross_encoder_score_and_caches() -> None:
+    reranker = CrossEncoderReranker("unused")
+    model = KeywordModel()
+    reranker.__dict__["model"] = model
+    candidates = _candidates("nothing here", "shed closed mondays", "the shed")
+    top = reranker.rerank("when is the shed closed", candidates, k=2)
+    assert [h.chunk.id for h in top] == ["c1", "c2"]
+    assert top[0].scores["rerank"] == 2.0 and top[0].scores["fused"] == 0.5
+    reranker.rerank("when is the shed closed", candidates, k=2)
+    assert model.pairs_scored == 3 and reranker.cache.hits == 3
+
+
+def test_pass_through_keeps_order_and_warns_once(caplog: pytest.LogCaptureFixture) -> None:
+    reranker = PassThroughReranker("no model")
+    with caplog.at_level(logging.WARNING):
+        first = reranker.rerank("q", _candidates("a", "b", "c"), k=2)
+        reranker.rerank("q", _candidates("a"), k=1)
+    assert [h.chunk.id for h in first] == ["c0", "c1"]
+    assert [r.message for r in caplog.records].count(
+        "reranking is off: no model; using the fused order"
+    ) == 1
+
+
+def test_unavailable_models_fail_over_to_pass_through(tmp_path: Path) -> None:
+    none = load_reranker(None, tmp_path, "default", 128, 8)
+    assert isinstance(none, PassThroughReranker) and "none tuned" in none.reason
+    hub = load_reranker("cross-encoder/ms-marco-MiniLM-L6-v2", tmp_path, "default", 128, 8)
+    assert isinstance(hub, PassThroughReranker)
+    assert "cross-encoder/ms-marco-MiniLM-L6-v2" in hub.reason
+
+
+def test_a_tuned_cross_encoder_folder_is_picked_up(tmp_path: Path) -> None:
+    from sentence_transformers import CrossEncoder
+
+    from rag_app.models.resolve import resolve_embedder
+
+    base = resolve_embedder("all-MiniLM-L6-v2").path
+    folder = tuned_reranker_dir(tmp_path, "default")
+    CrossEncoder(str(base), num_labels=1, max_length=64).save(str(folder))
+    reranker = load_reranker(None, tmp_path, "default", 64, 8)
+    assert isinstance(reranker, CrossEncoderReranker) and reranker.model_name == str(folder)
+    top = reranker.rerank("tool shed hours", _candidates("shed opens at 8", "compost bins"), k=2)
+    assert len(top) == 2 and all("rerank" in h.scores for h in top)
