@@ -57,7 +57,16 @@ def cmd_ask(args: argparse.Namespace) -> int:
     from rag_app.chain.rag import build_chain
 
     chain = build_chain(_settings(args))
-    question = {"question": args.question}
+    filters = {
+        key: value
+        for key, value in (
+            ("source", args.source),
+            ("section", args.section),
+            ("doc_type", args.type),
+        )
+        if value
+    }
+    question = {"question": args.question, "filters": filters}
     if args.json:
         print(json.dumps(chain.invoke(question).to_json(), ensure_ascii=False, indent=2))
         return 0
@@ -162,6 +171,9 @@ def _parser() -> argparse.ArgumentParser:
     ask = add("ask", cmd_ask, "answer a question from the ingested documents")
     ask.add_argument("question")
     ask.add_argument("--json", action="store_true", help="print the answer as JSON")
+    ask.add_argument("--source", metavar="GLOB", help="only documents whose path matches")
+    ask.add_argument("--section", help="only sections under this heading path")
+    ask.add_argument("--type", choices=["markdown", "html", "pdf", "text"], help="document type")
     serve = add("serve", cmd_serve, "open the chat page")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=7860)

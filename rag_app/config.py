@@ -168,6 +168,12 @@ class Settings(BaseSettings):
     fusion: Literal["rrf", "alpha", "dense", "sparse"] = Field(
         "rrf", description="How dense and BM25 results combine (or which one alone)."
     )
+    exact_search_limit: int = Field(
+        20_000,
+        ge=0,
+        description="A filtered dense search over at most this many chunks is exact (brute "
+        "force over their vectors); a larger subset over-fetches from the index and filters.",
+    )
     bm25_k1: float = Field(1.2, ge=0.0, description="BM25 term-frequency saturation.")
     bm25_b: float = Field(0.75, ge=0.0, le=1.0, description="BM25 length normalisation.")
     rrf_k: int = Field(60, ge=1, description="Reciprocal Rank Fusion constant.")

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from typing import Protocol, runtime_checkable
 
-from rag_app.types import Chunk, ScoredChunk
+from rag_app.types import Chunk, Filters, ScoredChunk
 
 
 @runtime_checkable
 class Retriever(Protocol):
-    """Finds the chunks most likely to answer a query, best first."""
+    """Finds the chunks most likely to answer a query, best first, within `filters`."""
 
-    def retrieve(self, query: str, k: int) -> list[ScoredChunk]: ...
+    def retrieve(self, query: str, k: int, filters: Filters | None = None) -> list[ScoredChunk]: ...
 
 
 @runtime_checkable

@@ -50,6 +50,23 @@ class Chunk(BaseModel):
         return cls(id=id, text=text, **fields)
 
 
+class Filters(BaseModel):
+    """Restrict retrieval to part of the collection; every field set must match."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    source: str | None = Field(
+        None, description="Glob on the source path, e.g. `*/guide/*` or `*.pdf`."
+    )
+    section: str | None = Field(
+        None, description='Heading path prefix, e.g. "Tutorial > Security" (case-insensitive).'
+    )
+    doc_type: str | None = Field(None, description="markdown, html, pdf or text.")
+
+    def is_empty(self) -> bool:
+        return self.source is None and self.section is None and self.doc_type is None
+
+
 class ScoredChunk(BaseModel):
     """A chunk with the score of the stage that produced it, and of every stage before."""
 

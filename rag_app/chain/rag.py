@@ -22,7 +22,7 @@ from rag_app.chain.prompts import example_exchange, load_prompt
 from rag_app.config import Settings, get_settings
 from rag_app.protocols import ParentStore, Reranker, Retriever
 from rag_app.retrieval.context import CountTokens, build_passages
-from rag_app.types import Answer, Passage, ScoredChunk
+from rag_app.types import Answer, Filters, Passage, ScoredChunk
 
 
 class ChainState(BaseModel):
@@ -32,6 +32,7 @@ class ChainState(BaseModel):
 
     question: str
     history: list[dict[str, str]] = Field(default_factory=list)
+    filters: Filters | None = None
     standalone: str = ""
     hits: list[ScoredChunk] = Field(default_factory=list)
     passages: list[Passage] = Field(default_factory=list)
@@ -82,7 +83,9 @@ class Components:
         from rag_app.retrieval.hybrid import HybridRetriever
 
         s = self.settings
-        return HybridRetriever(self.store, "sparse", s.retrieve_n, s.rrf_k, s.alpha)
+        return HybridRetriever(
+            self.store, "sparse", s.retrieve_n, s.rrf_k, s.alpha, s.exact_search_limit
+        )
 
     @cached_property
     def reranker(self) -> Reranker | None:
@@ -120,7 +123,12 @@ def _parse_input(value: dict[str, Any] | str) -> ChainState:
     question = str(value.get("question", "")).strip()
     if not question:
         raise ValueError("the chain input needs a non-empty 'question'")
-    return ChainState(question=question, history=list(value.get("history") or []))
+    filters = value.get("filters")
+    return ChainState(
+        question=question,
+        history=list(value.get("history") or []),
+        filters=Filters.model_validate(filters) if filters else None,
+    )
 
 
 def _format_history(history: list[dict[str, str]], turns: int = 3) -> str:
@@ -172,21 +180,22 @@ def retrieve_stage(parts: Components) -> Runnable[ChainState, ChainState]:
     """Hybrid retrieval, cross-encoder rerank, one keyword-only retry when unconvincing, then
     parent expansion within the token budget. Abstaining here saves the LLM's time."""
 
-    def search(retriever: Retriever, query: str) -> list[ScoredChunk]:
-        s = parts.settings
+    def search(retriever: Retriever, state: ChainState) -> list[ScoredChunk]:
+        s, query = parts.settings, state.standalone
         reranker = parts.reranker
         if reranker is None:
-            return retriever.retrieve(query, s.top_k)
-        return reranker.rerank(query, retriever.retrieve(query, s.rerank_depth), s.top_k)
+            return retriever.retrieve(query, s.top_k, state.filters)
+        candidates = retriever.retrieve(query, s.rerank_depth, state.filters)
+        return reranker.rerank(query, candidates, s.top_k)
 
     def retrieve(state: ChainState) -> ChainState:
         s = parts.settings
         started = time.perf_counter()
-        hits = search(parts.retriever, state.standalone)
+        hits = search(parts.retriever, state)
         confident = _confident(hits, s)
         can_retry = any("rerank" in h.scores for h in hits) and s.fusion != "sparse"
         if not confident and can_retry and parts.keyword_retriever is not None:
-            hits = search(parts.keyword_retriever, state.standalone)
+            hits = search(parts.keyword_retriever, state)
             confident = _confident(hits, s)
         passages = build_passages(hits, parts.parents, s.context_token_budget, parts.count_tokens)
         return state.model_copy(
@@ -287,9 +296,10 @@ def build_chain(
 ) -> Runnable[Any, Answer]:
     """The question-answering chain. With no arguments it uses the configured models and store.
 
-    ``chain.invoke({"question": q, "history": [{"role": "user", "content": ...}, ...]})`` returns
-    an `Answer`; ``chain.stream(...)`` yields partial Answers (``.delta`` is the new text) and
-    ends with the complete one.
+    ``chain.invoke({"question": q, "history": [...], "filters": {...}})`` returns an `Answer`:
+    history is a list of ``{"role": "user" | "assistant", "content": str}``, filters a `Filters`
+    dict (``source`` glob, ``section`` prefix, ``doc_type``). ``chain.stream(...)`` yields
+    partial Answers (``.delta`` is the new text) and ends with the complete one.
     """
     parts = Components(
         settings or get_settings(),

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Literal
 
+import numpy as np
+
 from rag_app.retrieval.fusion import Ranking, reciprocal_rank_fusion, weighted_fusion
 from rag_app.store import CollectionStore
-from rag_app.types import ScoredChunk
+from rag_app.types import Filters, ScoredChunk
 
 Mode = Literal["rrf", "alpha", "dense", "sparse"]
 
@@ -25,33 +27,52 @@ class HybridRetriever:
         candidates: int = 50,
         rrf_k: int = 60,
         alpha: float = 0.7,
+        exact_search_limit: int = 20_000,
     ) -> None:
         self.store = store
         self.mode = mode
         self.candidates = candidates
         self.rrf_k = rrf_k
         self.alpha = alpha
+        self.exact_search_limit = exact_search_limit
 
     @classmethod
     def from_store(cls, store: CollectionStore) -> HybridRetriever:
         s = store.settings
-        return cls(store, s.fusion, s.retrieve_n, s.rrf_k, s.alpha)
+        return cls(store, s.fusion, s.retrieve_n, s.rrf_k, s.alpha, s.exact_search_limit)
 
-    def dense(self, query: str, k: int) -> Ranking:
+    def dense(self, query: str, k: int, allowed: set[str] | None = None) -> Ranking:
+        """Cosine top-k. Filtered: exact search over the allowed vectors when they are few,
+        else an over-fetch from the index, post-filtered. (Chroma's own `where=` is avoided:
+        it can fail with "Error finding id", chroma-core/chroma#7032, and cannot glob.)"""
         vector = self.store.embedder.encode_query(query)
-        return self.store.vectors.search(vector, k)
+        if allowed is None:
+            return self.store.vectors.search(vector, k)
+        if len(allowed) <= self.exact_search_limit:
+            return self.store.vectors.search_among(vector, sorted(allowed), k)
+        hits = self.store.vectors.search(vector, min(k * 10, self.store.vectors.count()))
+        return [hit for hit in hits if hit[0] in allowed][:k]
 
-    def sparse(self, query: str, k: int) -> Ranking:
-        return self.store.bm25().search(query, k)
+    def sparse(self, query: str, k: int, allowed: set[str] | None = None) -> Ranking:
+        index = self.store.bm25()
+        mask = None
+        if allowed is not None:
+            mask = np.fromiter((i in allowed for i in index.ids), dtype=np.float32)
+        return index.search(query, k, mask)
 
-    def retrieve(self, query: str, k: int) -> list[ScoredChunk]:
+    def retrieve(self, query: str, k: int, filters: Filters | None = None) -> list[ScoredChunk]:
         if self.store.state.stats().chunks == 0:
             raise EmptyCollectionError(
                 f"collection {self.store.settings.collection!r} is empty: run `rag ingest PATH`"
             )
+        allowed = None
+        if filters is not None and not filters.is_empty():
+            allowed = self.store.state.child_ids_matching(filters)
+            if not allowed:
+                return []
         n = max(k, self.candidates)
-        dense = self.dense(query, n) if self.mode != "sparse" else []
-        sparse = self.sparse(query, n) if self.mode != "dense" else []
+        dense = self.dense(query, n, allowed) if self.mode != "sparse" else []
+        sparse = self.sparse(query, n, allowed) if self.mode != "dense" else []
         if self.mode == "rrf":
             fused = reciprocal_rank_fusion([dense, sparse], self.rrf_k)
         elif self.mode == "alpha":

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from rag_app.types import Chunk
+from rag_app.types import Chunk, Filters
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents (
@@ -148,6 +148,23 @@ class CollectionState:
             "SELECT id FROM chunks WHERE kind = 'child' AND duplicate_of IS NULL AND source = ?",
             (source,),
         )
+        return {row[0] for row in rows}
+
+    def child_ids_matching(self, filters: Filters) -> set[str]:
+        """Searchable children inside `filters` (SQLite GLOB on the source path)."""
+        clauses = ["kind = 'child'", "duplicate_of IS NULL"]
+        params: list[str] = []
+        if filters.source is not None:
+            clauses.append("source GLOB ?")
+            params.append(filters.source)
+        if filters.doc_type is not None:
+            clauses.append("json_extract(metadata, '$.doc_type') = ?")
+            params.append(filters.doc_type)
+        if filters.section is not None:
+            clauses.append("lower(json_extract(metadata, '$.section')) LIKE ? ESCAPE '\\'")
+            escaped = filters.section.lower().replace("\\", "\\\\").replace("%", "\\%")
+            params.append(escaped.replace("_", "\\_") + "%")
+        rows = self._db.execute(f"SELECT id FROM chunks WHERE {' AND '.join(clauses)}", params)
         return {row[0] for row in rows}
 
     def duplicate_sources(self, ids: list[str]) -> dict[str, list[str]]:

@@ -7,7 +7,6 @@ tries to download it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -140,15 +139,22 @@ class VectorIndex:
             nearest.append(match)
         return nearest
 
-    def search(
-        self, vector: np.ndarray, k: int, where: Mapping[str, Any] | None = None
-    ) -> list[tuple[str, float]]:
-        """Top-k (child id, cosine similarity)."""
+    def search_among(self, vector: np.ndarray, ids: list[str], k: int) -> list[tuple[str, float]]:
+        """Exact top-k among `ids` (brute force over their stored vectors)."""
+        if not ids:
+            return []
+        found = self._collection.get(ids=ids, include=["embeddings"])
+        matrix = np.asarray(found["embeddings"], dtype=np.float32)
+        if matrix.size == 0:
+            return []
+        similarities = matrix @ vector
+        order = np.argsort(-similarities)[:k]
+        return [(found["ids"][i], float(similarities[i])) for i in order]
+
+    def search(self, vector: np.ndarray, k: int) -> list[tuple[str, float]]:
+        """Top-k (child id, cosine similarity) by the HNSW index."""
         found = self._collection.query(
-            query_embeddings=[vector],
-            n_results=k,
-            where=dict(where) if where else None,
-            include=["distances"],
+            query_embeddings=[vector], n_results=k, include=["distances"]
         )
         distances = (found["distances"] or [[]])[0]
         return [(i, 1.0 - d) for i, d in zip(found["ids"][0], distances, strict=True)]

@@ -12,7 +12,7 @@ from rag_app.config import Settings
 from rag_app.protocols import Retriever
 from rag_app.retrieval.hybrid import EmptyCollectionError, HybridRetriever
 from rag_app.store import CollectionStore
-from rag_app.types import Answer, ScoredChunk
+from rag_app.types import Answer, Filters, ScoredChunk
 
 
 class RecordingLLM(FakeListChatModel):
@@ -138,9 +138,9 @@ class RecordingRetriever:
         self.inner = inner
         self.queries: list[tuple[str, int]] = []
 
-    def retrieve(self, query: str, k: int) -> list[ScoredChunk]:
+    def retrieve(self, query: str, k: int, filters: Filters | None = None) -> list[ScoredChunk]:
         self.queries.append((query, k))
-        return self.inner.retrieve(query, k)
+        return self.inner.retrieve(query, k, filters)
 
 
 def _retrievers(settings: Settings) -> tuple[RecordingRetriever, RecordingRetriever]:
