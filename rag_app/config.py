@@ -180,6 +180,14 @@ class Settings(BaseSettings):
     alpha: float = Field(
         0.7, ge=0.0, le=1.0, description="Weight of the dense score in the `alpha` blend."
     )
+    query_expansion: Literal["none", "hyde", "multi"] = Field(
+        "none",
+        description="Extra queries written by the LLM before retrieval: `hyde` a hypothetical "
+        "answer passage, `multi` paraphrases; their rankings are RRF-fused. Costs an LLM call.",
+    )
+    multi_query_count: int = Field(
+        3, ge=1, le=8, description="Paraphrases written when query_expansion = multi."
+    )
     rerank: bool = Field(
         True, description="Rerank fused candidates with a cross-encoder when one is available."
     )

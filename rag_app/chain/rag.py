@@ -22,6 +22,7 @@ from rag_app.chain.prompts import example_exchange, load_prompt
 from rag_app.config import Settings, get_settings
 from rag_app.protocols import ParentStore, Reranker, Retriever
 from rag_app.retrieval.context import CountTokens, build_passages
+from rag_app.retrieval.fusion import reciprocal_rank_fusion
 from rag_app.types import Answer, Filters, Passage, ScoredChunk
 
 
@@ -34,6 +35,9 @@ class ChainState(BaseModel):
     history: list[dict[str, str]] = Field(default_factory=list)
     filters: Filters | None = None
     standalone: str = ""
+    expansions: list[str] = Field(
+        default_factory=list, description="Extra queries from HyDE or multi-query."
+    )
     hits: list[ScoredChunk] = Field(default_factory=list)
     passages: list[Passage] = Field(default_factory=list)
     abstain: bool = False
@@ -164,6 +168,54 @@ def condense_stage(parts: Components) -> Runnable[Any, ChainState]:
     return RunnableLambda(condense, name="condense")
 
 
+def fuse_rankings(rankings: list[list[ScoredChunk]], rrf_k: int) -> list[ScoredChunk]:
+    """One ranking per query (original + expansions), RRF-fused; a single one is unchanged."""
+    if len(rankings) == 1:
+        return rankings[0]
+    first: dict[str, ScoredChunk] = {}
+    for ranking in rankings:
+        for hit in ranking:
+            first.setdefault(hit.chunk.id, hit)
+    fused = reciprocal_rank_fusion(
+        [[(h.chunk.id, h.score) for h in ranking] for ranking in rankings], rrf_k
+    )
+    return [
+        first[i].model_copy(update={"score": s, "scores": {**first[i].scores, "expanded": s}})
+        for i, s in fused
+    ]
+
+
+def expand_stage(parts: Components) -> Runnable[ChainState, ChainState]:
+    """Optional query rewriting: HyDE (a hypothetical answer, which embeds closer to real
+    answers than a question does) or multi-query paraphrases."""
+
+    def expand(state: ChainState, config: RunnableConfig) -> ChainState:
+        s = parts.settings
+        if s.query_expansion == "none":
+            return state
+        started = time.perf_counter()
+        if s.query_expansion == "hyde":
+            prompt = load_prompt("hyde").format(question=state.standalone)
+        else:
+            prompt = load_prompt("multi_query").format(
+                question=state.standalone, count=s.multi_query_count
+            )
+        reply = _text(parts.llm.invoke([HumanMessage(prompt)], config)).strip()
+        if s.query_expansion == "hyde":
+            expansions = [reply] if reply else []
+        else:
+            lines = (line.strip(" -*0123456789.)\t") for line in reply.splitlines())
+            expansions = [q for q in lines if q][: s.multi_query_count]
+        return state.model_copy(
+            update={
+                "expansions": expansions,
+                "timings": {**state.timings, "expand": time.perf_counter() - started},
+            }
+        )
+
+    return RunnableLambda(expand, name="expand")
+
+
 def _confident(hits: list[ScoredChunk], settings: Settings) -> bool:
     """Cross-encoder scores decide when present; else the best dense similarity; a
     keyword-only ranking without either leaves the judgement to the LLM."""
@@ -183,9 +235,11 @@ def retrieve_stage(parts: Components) -> Runnable[ChainState, ChainState]:
     def search(retriever: Retriever, state: ChainState) -> list[ScoredChunk]:
         s, query = parts.settings, state.standalone
         reranker = parts.reranker
+        depth = s.top_k if reranker is None else s.rerank_depth
+        rankings = [retriever.retrieve(q, depth, state.filters) for q in [query, *state.expansions]]
+        candidates = fuse_rankings(rankings, s.rrf_k)[:depth]
         if reranker is None:
-            return retriever.retrieve(query, s.top_k, state.filters)
-        candidates = retriever.retrieve(query, s.rerank_depth, state.filters)
+            return candidates
         return reranker.rerank(query, candidates, s.top_k)
 
     def retrieve(state: ChainState) -> ChainState:
@@ -310,5 +364,5 @@ def build_chain(
         reranker,
         keyword_retriever,
     )
-    chain = condense_stage(parts) | retrieve_stage(parts) | AnswerStage(parts)
+    chain = condense_stage(parts) | expand_stage(parts) | retrieve_stage(parts) | AnswerStage(parts)
     return chain.with_config(run_name="rag_app")

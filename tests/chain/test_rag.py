@@ -7,12 +7,12 @@ from langchain_core.language_models.fake_chat_models import FakeListChatModel
 from langchain_core.messages import BaseMessage
 
 from ingest.pipeline import Ingestor
-from rag_app.chain.rag import build_chain
+from rag_app.chain.rag import build_chain, fuse_rankings
 from rag_app.config import Settings
 from rag_app.protocols import Retriever
 from rag_app.retrieval.hybrid import EmptyCollectionError, HybridRetriever
 from rag_app.store import CollectionStore
-from rag_app.types import Answer, Filters, ScoredChunk
+from rag_app.types import Answer, Chunk, Filters, ScoredChunk
 
 
 class RecordingLLM(FakeListChatModel):
@@ -214,3 +214,48 @@ def test_instructions_inside_documents_are_not_obeyed(ingested: Settings, docs_d
     assert any("PWNED" in p.text for p in answer.contexts)  # the attack reached the prompt
     assert "PWNED" not in answer.text.upper()
     assert "monday" in answer.text.lower()
+
+
+def test_hyde_adds_a_hypothetical_answer_as_a_second_query(ingested: Settings) -> None:
+    hybrid, keyword = _retrievers(ingested)
+    settings = ingested.model_copy(update={"query_expansion": "hyde"})
+    llm = RecordingLLM(responses=["The shed is locked every Monday.", "Closed on Mondays [1]."])
+    answer = build_chain(settings, llm=llm, retriever=hybrid, keyword_retriever=keyword).invoke(
+        "When can't I get tools?"
+    )
+    assert [q for q, _ in hybrid.queries] == [
+        "When can't I get tools?",
+        "The shed is locked every Monday.",
+    ]
+    assert "{question}" not in str(llm.prompts[0][0].content)
+    assert answer.timings["expand"] >= 0 and answer.citations
+
+
+def test_multi_query_paraphrases_are_parsed_and_fused(ingested: Settings) -> None:
+    hybrid, keyword = _retrievers(ingested)
+    settings = ingested.model_copy(update={"query_expansion": "multi", "multi_query_count": 2})
+    llm = RecordingLLM(
+        responses=["1. tool shed opening days\n- shed closed weekday\n3. extra", "Mondays [1]."]
+    )
+    build_chain(settings, llm=llm, retriever=hybrid, keyword_retriever=keyword).invoke(
+        "When is the shed shut?"
+    )
+    assert [q for q, _ in hybrid.queries] == [
+        "When is the shed shut?",
+        "tool shed opening days",
+        "shed closed weekday",
+    ]
+
+
+def test_fuse_rankings_combines_queries_by_rank() -> None:
+    def hits(*ids: str) -> list[ScoredChunk]:
+        return [
+            ScoredChunk(chunk=Chunk(id=i, text=i, source="/s"), score=1.0, scores={"dense": 0.5})
+            for i in ids
+        ]
+
+    fused = fuse_rankings([hits("a", "b"), hits("b", "c")], rrf_k=60)
+    assert [h.chunk.id for h in fused] == ["b", "a", "c"]
+    assert fused[0].scores["dense"] == 0.5 and "expanded" in fused[0].scores
+    single = hits("x")
+    assert fuse_rankings([single], 60) == single
