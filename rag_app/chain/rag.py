@@ -232,7 +232,9 @@ def retrieve_stage(parts: Components) -> Runnable[ChainState, ChainState]:
     """Hybrid retrieval, cross-encoder rerank, one keyword-only retry when unconvincing, then
     parent expansion within the token budget. Abstaining here saves the LLM's time."""
 
-    def search(retriever: Retriever, state: ChainState) -> list[ScoredChunk]:
+    def search(
+        retriever: Retriever, state: ChainState, timings: dict[str, float]
+    ) -> list[ScoredChunk]:
         s, query = parts.settings, state.standalone
         reranker = parts.reranker
         depth = s.top_k if reranker is None else s.rerank_depth
@@ -240,24 +242,29 @@ def retrieve_stage(parts: Components) -> Runnable[ChainState, ChainState]:
         candidates = fuse_rankings(rankings, s.rrf_k)[:depth]
         if reranker is None:
             return candidates
-        return reranker.rerank(query, candidates, s.top_k)
+        started = time.perf_counter()
+        reranked = reranker.rerank(query, candidates, s.top_k)
+        timings["rerank"] = timings.get("rerank", 0.0) + time.perf_counter() - started
+        return reranked
 
     def retrieve(state: ChainState) -> ChainState:
         s = parts.settings
         started = time.perf_counter()
-        hits = search(parts.retriever, state)
+        timings = dict(state.timings)
+        hits = search(parts.retriever, state, timings)
         confident = _confident(hits, s)
         can_retry = any("rerank" in h.scores for h in hits) and s.fusion != "sparse"
         if not confident and can_retry and parts.keyword_retriever is not None:
-            hits = search(parts.keyword_retriever, state)
+            hits = search(parts.keyword_retriever, state, timings)
             confident = _confident(hits, s)
         passages = build_passages(hits, parts.parents, s.context_token_budget, parts.count_tokens)
+        timings["retrieve"] = time.perf_counter() - started - timings.get("rerank", 0.0)
         return state.model_copy(
             update={
                 "hits": hits,
                 "passages": passages,
                 "abstain": not passages or not confident,
-                "timings": {**state.timings, "retrieve": time.perf_counter() - started},
+                "timings": timings,
             }
         )
 
