@@ -10,7 +10,7 @@ import re
 import time
 from collections.abc import Iterator
 from functools import cached_property
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
@@ -44,30 +44,23 @@ class ChainState(BaseModel):
     timings: dict[str, float] = Field(default_factory=dict)
 
 
-class Components:
-    """The chain's parts; any can be injected (tests, custom backends), the rest are lazy."""
+class Overrides(TypedDict, total=False):
+    """Parts to use instead of the configured ones (tests, custom backends)."""
 
-    def __init__(
-        self,
-        settings: Settings,
-        retriever: Retriever | None = None,
-        llm: BaseChatModel | None = None,
-        parents: ParentStore | None = None,
-        count_tokens: CountTokens | None = None,
-        reranker: Reranker | None = None,
-        keyword_retriever: Retriever | None = None,
-    ) -> None:
+    retriever: Retriever
+    keyword_retriever: Retriever | None
+    reranker: Reranker | None
+    llm: BaseChatModel
+    parents: ParentStore | None
+    count_tokens: CountTokens
+
+
+class Components:
+    """The chain's parts: the overridden ones as given, the rest built lazily from settings."""
+
+    def __init__(self, settings: Settings, **overrides: Unpack[Overrides]) -> None:
         self.settings = settings
-        for name, value in (
-            ("retriever", retriever),
-            ("llm", llm),
-            ("parents", parents),
-            ("count_tokens", count_tokens),
-            ("reranker", reranker),
-            ("keyword_retriever", keyword_retriever),
-        ):
-            if value is not None:
-                self.__dict__[name] = value  # pre-fills the cached_property
+        self.__dict__.update(overrides)  # pre-fills the cached properties below
 
     @cached_property
     def store(self) -> Any:
@@ -346,14 +339,7 @@ class AnswerStage(Runnable[ChainState, Answer]):
 
 
 def build_chain(
-    settings: Settings | None = None,
-    *,
-    retriever: Retriever | None = None,
-    llm: BaseChatModel | None = None,
-    parents: ParentStore | None = None,
-    count_tokens: CountTokens | None = None,
-    reranker: Reranker | None = None,
-    keyword_retriever: Retriever | None = None,
+    settings: Settings | None = None, **overrides: Unpack[Overrides]
 ) -> Runnable[Any, Answer]:
     """The question-answering chain. With no arguments it uses the configured models and store.
 
@@ -362,14 +348,6 @@ def build_chain(
     dict (``source`` glob, ``section`` prefix, ``doc_type``). ``chain.stream(...)`` yields
     partial Answers (``.delta`` is the new text) and ends with the complete one.
     """
-    parts = Components(
-        settings or get_settings(),
-        retriever,
-        llm,
-        parents,
-        count_tokens,
-        reranker,
-        keyword_retriever,
-    )
+    parts = Components(settings or get_settings(), **overrides)
     chain = condense_stage(parts) | expand_stage(parts) | retrieve_stage(parts) | AnswerStage(parts)
     return chain.with_config(run_name="rag_app")
