@@ -38,11 +38,11 @@ pytest: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
-	$(BIN)/ruff check rag_app ingest eval tests
-	$(BIN)/ruff format --check rag_app ingest eval tests
+	$(BIN)/ruff check rag_app ingest eval bench tests
+	$(BIN)/ruff format --check rag_app ingest eval bench tests
 
 typecheck: $(STAMP)
-	$(BIN)/mypy rag_app ingest
+	$(BIN)/mypy rag_app ingest bench
 
 clean:
 	rm -rf .rag .pytest_cache .mypy_cache .ruff_cache
