@@ -1,0 +1,80 @@
+"""Load a BEIR-format folder: corpus.jsonl, queries.jsonl and qrels/<split>.tsv."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+
+class DatasetError(ValueError):
+    """A BEIR file is missing or malformed; the message names the file and line."""
+
+
+@dataclass(frozen=True)
+class BeirDoc:
+    id: str
+    title: str
+    text: str
+
+
+@dataclass(frozen=True)
+class BeirDataset:
+    name: str
+    corpus: dict[str, BeirDoc]
+    queries: dict[str, str]
+    """Only the queries judged in the split's qrels."""
+    qrels: dict[str, dict[str, int]]
+
+
+def _jsonl(path: Path) -> Iterator[tuple[int, dict[str, object]]]:
+    if not path.is_file():
+        raise DatasetError(f"{path} is missing")
+    with path.open(encoding="utf-8") as lines:
+        for number, line in enumerate(lines, start=1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as err:
+                raise DatasetError(f"{path}:{number}: not JSON ({err.msg})") from None
+            if not isinstance(record, dict) or "_id" not in record:
+                raise DatasetError(f"{path}:{number}: a record needs an '_id'")
+            yield number, record
+
+
+def load_qrels(path: Path) -> dict[str, dict[str, int]]:
+    if not path.is_file():
+        raise DatasetError(f"{path} is missing")
+    qrels: dict[str, dict[str, int]] = {}
+    with path.open(encoding="utf-8", newline="") as rows:
+        reader = csv.reader(rows, delimiter="\t")
+        for number, row in enumerate(reader, start=1):
+            if number == 1 and len(row) == 3 and not row[2].lstrip("-").isdigit():
+                continue  # the "query-id corpus-id score" header
+            if len(row) != 3 or not row[2].lstrip("-").isdigit():
+                raise DatasetError(f"{path}:{number}: expected query-id, corpus-id, score")
+            qrels.setdefault(row[0], {})[row[1]] = int(row[2])
+    return qrels
+
+
+def load_beir(folder: Path, split: str = "test") -> BeirDataset:
+    corpus = {
+        str(r["_id"]): BeirDoc(str(r["_id"]), str(r.get("title") or ""), str(r.get("text") or ""))
+        for _, r in _jsonl(folder / "corpus.jsonl")
+    }
+    qrels = load_qrels(folder / "qrels" / f"{split}.tsv")
+    all_queries = {
+        str(r["_id"]): str(r.get("text") or "") for _, r in _jsonl(folder / "queries.jsonl")
+    }
+    missing = sorted(set(qrels) - set(all_queries))
+    if missing:
+        raise DatasetError(f"{folder}/qrels/{split}.tsv judges unknown queries: {missing[:5]}")
+    return BeirDataset(
+        name=folder.name,
+        corpus=corpus,
+        queries={q: all_queries[q] for q in qrels},
+        qrels=qrels,
+    )
