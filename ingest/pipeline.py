@@ -9,7 +9,6 @@ of the old version. The BM25 index is rebuilt from SQLite at the end (and by rea
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,8 +23,6 @@ from rag_app.config import Settings, get_settings
 from rag_app.store import CollectionStore
 from rag_app.store.state import DocumentRecord
 from rag_app.types import Chunk
-
-log = logging.getLogger(__name__)
 
 Outcome = Literal["ingested", "skipped", "failed", "removed"]
 
@@ -120,7 +117,7 @@ class Ingestor:
         if prune:
             self._prune(targets, known, report)
         self._promote_orphans()
-        self.store.rebuild_bm25()
+        self.store.bm25()  # rebuilt only if this run committed a change
         return report
 
     def _store(self, pending: list[_Pending], report: IngestReport, progress: bool) -> None:

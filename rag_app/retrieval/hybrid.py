@@ -61,7 +61,7 @@ class HybridRetriever:
         return index.search(query, k, mask)
 
     def retrieve(self, query: str, k: int, filters: Filters | None = None) -> list[ScoredChunk]:
-        if self.store.state.stats().chunks == 0:
+        if not self.store.state.has_children():
             raise EmptyCollectionError(
                 f"collection {self.store.settings.collection!r} is empty: run `rag ingest PATH`"
             )

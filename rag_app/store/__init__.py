@@ -53,10 +53,10 @@ class CollectionStore:
             if self._bm25 is None:
                 self._bm25 = BM25Index.load(self.bm25_dir)
             if self._bm25 is None or self._bm25.generation != generation:
-                self._bm25 = self.rebuild_bm25()
+                self._bm25 = self._rebuild_bm25()
             return self._bm25
 
-    def rebuild_bm25(self) -> BM25Index:
+    def _rebuild_bm25(self) -> BM25Index:
         index = BM25Index.build(
             self.state.children(),
             self.state.generation,
@@ -64,7 +64,6 @@ class CollectionStore:
             self.settings.bm25_b,
         )
         index.save(self.bm25_dir)
-        self._bm25 = index
         return index
 
     def store_size_bytes(self) -> int:

@@ -167,6 +167,10 @@ class CollectionState:
         rows = self._db.execute(f"SELECT id FROM chunks WHERE {' AND '.join(clauses)}", params)
         return {row[0] for row in rows}
 
+    def has_children(self) -> bool:
+        row = self._db.execute("SELECT EXISTS (SELECT 1 FROM chunks WHERE kind = 'child')")
+        return bool(row.fetchone()[0])
+
     def duplicate_sources(self, ids: list[str]) -> dict[str, list[str]]:
         """For canonical children: the other documents that hold the same text."""
         if not ids:
