@@ -199,15 +199,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _expected(err: Exception) -> bool:
-    from pydantic import ValidationError
-
+    """Failures that are the user's to fix (pydantic's ValidationError is a ValueError)."""
     from rag_app.models.gguf import ModelNotAvailable
-
-    if isinstance(err, CliError | ValidationError | ModelNotAvailable | FileNotFoundError):
-        return True
     from rag_app.retrieval.hybrid import EmptyCollectionError
 
-    return isinstance(err, EmptyCollectionError | ValueError)
+    return isinstance(
+        err, CliError | ModelNotAvailable | FileNotFoundError | EmptyCollectionError | ValueError
+    )
 
 
 def _one_line(err: Exception) -> str:
