@@ -79,10 +79,7 @@ class Components:
         """BM25 alone, the one retry when the cross-encoder finds nothing convincing."""
         from rag_app.retrieval.hybrid import HybridRetriever
 
-        s = self.settings
-        return HybridRetriever(
-            self.store, "sparse", s.retrieve_n, s.rrf_k, s.alpha, s.exact_search_limit
-        )
+        return HybridRetriever.from_store(self.store, mode="sparse")
 
     @cached_property
     def reranker(self) -> Reranker | None:

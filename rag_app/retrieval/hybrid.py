@@ -37,9 +37,10 @@ class HybridRetriever:
         self.exact_search_limit = exact_search_limit
 
     @classmethod
-    def from_store(cls, store: CollectionStore) -> HybridRetriever:
+    def from_store(cls, store: CollectionStore, mode: Mode | None = None) -> HybridRetriever:
+        """Configured from the store's settings; `mode` overrides the configured fusion."""
         s = store.settings
-        return cls(store, s.fusion, s.retrieve_n, s.rrf_k, s.alpha, s.exact_search_limit)
+        return cls(store, mode or s.fusion, s.retrieve_n, s.rrf_k, s.alpha, s.exact_search_limit)
 
     def dense(self, query: str, k: int, allowed: set[str] | None = None) -> Ranking:
         """Cosine top-k. Filtered: exact search over the allowed vectors when they are few,
