@@ -42,7 +42,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check rag_app ingest eval bench tests
 
 typecheck: $(STAMP)
-	$(BIN)/mypy rag_app ingest bench
+	$(BIN)/mypy rag_app ingest eval bench
 
 clean:
 	rm -rf .rag .pytest_cache .mypy_cache .ruff_cache

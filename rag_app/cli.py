@@ -138,10 +138,66 @@ def cmd_config(args: argparse.Namespace) -> int:
     print(f"# effective configuration (TOML file: {source or 'none'})")
     for name in type(settings).model_fields:
         value = getattr(settings, name)
-        if name == "llm_api_key" and value:
+        if name.endswith("api_key") and value:
             value = "***"
         print(f"{name} = {json.dumps(str(value) if isinstance(value, Path) else value)}")
     return 0
+
+
+def cmd_eval_retrieval(args: argparse.Namespace) -> int:
+    from eval.retrieval import evaluate_retrieval
+
+    if not Path(args.dataset).is_dir():
+        raise CliError(f"no such dataset folder: {args.dataset}")
+    report = evaluate_retrieval(
+        Path(args.dataset),
+        _settings(args),
+        configs=args.configs.split(",") if args.configs else list_configs(),
+        split=args.split,
+        tune_split=None if args.tune_split == "none" else args.tune_split,
+        tune_limit=args.tune_limit,
+        limit=args.limit,
+        out=Path(args.out),
+        progress=sys.stderr.isatty(),
+    )
+    print((Path(args.out) / "results.md").read_text())
+    return 0 if report["configs"] else 1
+
+
+def cmd_eval_answers(args: argparse.Namespace) -> int:
+    from eval.answers import evaluate_answers
+
+    for path, what in ((args.questions, "questions file"), (args.docs, "docs folder")):
+        if not Path(path).exists():
+            raise CliError(f"no such {what}: {path}")
+    overrides: dict[str, Any] = {
+        "collection": args.collection or f"eval-{Path(args.docs).resolve().name}"
+    }
+    if args.judge:
+        overrides["judge_backend"] = "openai" if args.judge == "openai-compatible" else "llamacpp"
+    from rag_app.config import Settings
+
+    summary = evaluate_answers(
+        Path(args.questions),
+        Path(args.docs),
+        Settings(**overrides),
+        Path(args.out),
+        limit=args.limit,
+        sample=args.sample,
+        seed=args.seed,
+        unanswerable=args.unanswerable,
+        relevancy_questions=args.relevancy_questions,
+        fresh=args.fresh,
+        progress=sys.stderr.isatty(),
+    )
+    print((Path(args.out) / "summary.md").read_text())
+    return 0 if summary["summary"]["answerable"]["questions"] else 1
+
+
+def list_configs() -> list[str]:
+    from eval.retrieval import CONFIGS
+
+    return list(CONFIGS)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -180,6 +236,70 @@ def _parser() -> argparse.ArgumentParser:
     status = add("status", cmd_status, "documents, chunks and store size")
     status.add_argument("--json", action="store_true")
     add("config", cmd_config, "print the effective configuration")
+    evaluation = sub.add_parser(
+        "eval", help="measure retrieval and answer quality", description="Evaluation reports."
+    )
+    evals = evaluation.add_subparsers(dest="what", required=True, metavar="WHAT")
+    retrieval = evals.add_parser(
+        "retrieval",
+        help="compare retrieval configs on a BEIR-format folder",
+        description="Ingest a BEIR corpus into its own collection, tune fusion on one split, "
+        "report nDCG/Recall/MRR and latency per config on another.",
+    )
+    retrieval.set_defaults(handler=cmd_eval_retrieval)
+    retrieval.add_argument("--dataset", required=True, metavar="DIR", help="BEIR-format folder")
+    retrieval.add_argument(
+        "--configs",
+        metavar="A,B",
+        help="comma-separated: bm25, dense, hybrid-rrf, hybrid-alpha, hybrid-rrf+rerank, "
+        "hybrid-alpha+rerank (default: all)",
+    )
+    retrieval.add_argument("--split", default="test", help="qrels split to report (default test)")
+    retrieval.add_argument(
+        "--tune-split",
+        default="train",
+        help="qrels split to tune fusion and rerank depth on, or 'none' (default train)",
+    )
+    retrieval.add_argument("--tune-limit", type=int, metavar="N", help="tune on N queries only")
+    retrieval.add_argument("--limit", type=int, metavar="N", help="report on N queries only")
+    retrieval.add_argument("--out", default="eval-results/retrieval", metavar="DIR")
+    answers = evals.add_parser(
+        "answers",
+        help="answer a question set with the chain and score it (RAGAS + citation checks)",
+        description="Run the chain on each question, then score faithfulness, answer "
+        "relevancy, context precision/recall, citation validity and support, abstention and "
+        "latency. Resumable: re-running skips questions already scored.",
+    )
+    answers.set_defaults(handler=cmd_eval_answers)
+    answers.add_argument(
+        "--questions", required=True, metavar="FILE", help="JSON/JSONL question file"
+    )
+    answers.add_argument("--docs", required=True, metavar="DIR", help="documents to answer from")
+    answers.add_argument(
+        "--judge",
+        choices=["local", "openai-compatible"],
+        help="judge LLM: the local model, or the judge_* endpoint settings (default: config)",
+    )
+    answers.add_argument("--out", default="eval-results/answers", metavar="DIR")
+    answers.add_argument("--limit", type=int, metavar="N", help="only the first N questions")
+    answers.add_argument(
+        "--sample", type=int, metavar="N", help="N answerable questions drawn at random"
+    )
+    answers.add_argument("--seed", type=int, default=0, help="seed for --sample (default 0)")
+    answers.add_argument(
+        "--unanswerable",
+        metavar="REGEX",
+        help="questions matching this are ones the documents cannot answer (e.g. GLM)",
+    )
+    answers.add_argument(
+        "--relevancy-questions",
+        type=int,
+        default=3,
+        metavar="N",
+        help="questions the judge generates per answer for answer relevancy (RAGAS strictness)",
+    )
+    answers.add_argument("--fresh", action="store_true", help="discard earlier results in --out")
+    answers.add_argument("--collection", help="collection for the docs (default eval-DIRNAME)")
     for command in (ingest, ask, serve, status):
         command.add_argument("--collection", help="collection name (default from config)")
     return parser

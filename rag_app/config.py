@@ -228,6 +228,29 @@ class Settings(BaseSettings):
         description="What the app says when the documents hold no answer.",
     )
 
+    # --- evaluation ------------------------------------------------------------------------
+    judge_backend: Literal["llamacpp", "openai"] = Field(
+        "llamacpp",
+        description="Judge LLM for `rag eval answers` (RAGAS and citation support): the local "
+        "model, or an OpenAI-compatible endpoint.",
+    )
+    judge_model: str | None = Field(
+        None,
+        description="Judge model (bundled name, .gguf path or endpoint model); None = llm_model.",
+    )
+    judge_base_url: str | None = Field(
+        None, description="Base URL of the judge's OpenAI-compatible endpoint."
+    )
+    judge_api_key: str | None = Field(
+        None, description="API key for the judge endpoint.", repr=False
+    )
+    judge_max_tokens: int = Field(
+        1024, ge=64, description="Maximum tokens per judge reply (RAGAS asks for JSON lists)."
+    )
+    judge_timeout_s: int = Field(
+        1800, ge=1, description="Seconds one RAGAS metric may take per question before NaN."
+    )
+
     @model_validator(mode="before")
     @classmethod
     def _models_dir_follows_home(cls, data: Any) -> Any:

@@ -119,6 +119,10 @@ class Answer(BaseModel):
     contexts: list[Passage] = Field(
         default_factory=list, description="Every passage the LLM was given."
     )
+    invalid_citations: list[int] = Field(
+        default_factory=list,
+        description="Citation numbers the LLM wrote that matched no passage (removed from text).",
+    )
     abstained: bool = False
     timings: dict[str, float] = Field(
         default_factory=dict, description="Seconds spent per stage (retrieve, llm, ...)."

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import NamedTuple
 
 from rag_app.types import Passage
 
@@ -21,19 +22,29 @@ def _numbers(group: str) -> list[int]:
     return numbers
 
 
-def clean_citations(text: str, passages: list[Passage]) -> tuple[str, list[Passage]]:
-    """Drop citation numbers that map to no passage; return the text and the cited passages.
+class CheckedCitations(NamedTuple):
+    text: str
+    """The answer with invalid numbers removed and groups normalised to `[1][2]`."""
+    cited: list[Passage]
+    invalid: list[int]
+    """Numbers the model wrote that map to no passage, in order of appearance (with repeats)."""
 
-    Valid groups are normalised to `[1][2]`, so every number is its own marker for the UI.
-    """
+
+def clean_citations(text: str, passages: list[Passage]) -> CheckedCitations:
+    """Drop citation numbers that map to no passage, keeping count of them (the evaluation's
+    citation validity). Valid groups become `[1][2]`, so every number is its own UI marker."""
     by_number = {p.n: p for p in passages}
     cited: dict[int, Passage] = {}
+    invalid: list[int] = []
 
     def replace(match: re.Match[str]) -> str:
-        valid = [n for n in dict.fromkeys(_numbers(match.group(2))) if n in by_number]
+        numbers = list(dict.fromkeys(_numbers(match.group(2))))
+        valid = [n for n in numbers if n in by_number]
+        invalid.extend(n for n in numbers if n not in by_number)
         for n in valid:
             cited.setdefault(n, by_number[n])
         # An all-invalid group goes with the space before it, so no "word ." is left behind.
         return match.group(1) + "".join(f"[{n}]" for n in valid) if valid else ""
 
-    return _CITATION.sub(replace, text).strip(), [cited[n] for n in sorted(cited)]
+    cleaned = _CITATION.sub(replace, text).strip()
+    return CheckedCitations(cleaned, [cited[n] for n in sorted(cited)], invalid)

@@ -328,11 +328,17 @@ class AnswerStage(Runnable[ChainState, Answer]):
             "first_token": first_token or 0.0,
             "llm": time.perf_counter() - started,
         }
-        cleaned, cited = clean_citations(text, state.passages)
-        if self._says_abstain(cleaned):
+        checked = clean_citations(text, state.passages)
+        if self._says_abstain(checked.text):
             yield self._answer(state, self.abstain_text, abstained=True, timings=timings)
             return
-        yield self._answer(state, cleaned, citations=cited, timings=timings)
+        yield self._answer(
+            state,
+            checked.text,
+            citations=checked.cited,
+            invalid_citations=checked.invalid,
+            timings=timings,
+        )
 
 
 def build_chain(

@@ -7,24 +7,27 @@ def _passages(n: int) -> list[Passage]:
 
 
 def test_valid_citations_are_kept_and_listed_in_order() -> None:
-    text, cited = clean_citations("B is true [2]. A is true [1].", _passages(3))
+    text, cited, invalid = clean_citations("B is true [2]. A is true [1].", _passages(3))
     assert text == "B is true [2]. A is true [1]."
     assert [p.n for p in cited] == [1, 2]
+    assert invalid == []
 
 
 def test_numbers_without_a_passage_are_removed() -> None:
-    text, cited = clean_citations("Claim [7]. Other claim [1, 9].", _passages(2))
-    assert text == "Claim. Other claim [1]."
+    written = "Claim [7]. Other claim [1, 9]. Again [7]."
+    text, cited, invalid = clean_citations(written, _passages(2))
+    assert text == "Claim. Other claim [1]. Again."
     assert [p.n for p in cited] == [1]
+    assert invalid == [7, 9, 7]
 
 
 def test_groups_and_ranges_are_split_into_single_markers() -> None:
-    text, cited = clean_citations("All of it [1-3], also [2,3].", _passages(3))
+    text, cited, _ = clean_citations("All of it [1-3], also [2,3].", _passages(3))
     assert text == "All of it [1][2][3], also [2][3]."
     assert [p.n for p in cited] == [1, 2, 3]
 
 
 def test_no_citations_means_empty_list() -> None:
-    text, cited = clean_citations("Nothing cited here.", _passages(2))
+    text, cited, _ = clean_citations("Nothing cited here.", _passages(2))
     assert text == "Nothing cited here."
     assert cited == []

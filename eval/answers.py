@@ -1,0 +1,466 @@
+"""`rag eval answers`: the real chain on a question set, scored by RAGAS and by our own checks.
+
+RAGAS (legacy metrics through its LangChain wrappers, so the judge is our configured local model
+or any OpenAI-compatible endpoint): faithfulness, answer relevancy, context precision (with the
+reference when there is one), context recall, and the judge-free string and semantic similarity
+to the reference. Beside them: citation validity (every `[n]` the model wrote maps to a passage
+it was given), citation support (the judge says the cited passages back the sentence),
+abstention and latency. Questions the documents cannot answer are scored on abstention only.
+
+Every question's record is appended to `answers.jsonl` as soon as it is answered and again when
+scored, so a killed run resumes where it stopped; `run.json` holds the configuration, and a
+resume under a different one is refused rather than mixing results.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import re
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Unpack
+
+from eval.questions import Question
+from eval.report import bar_chart, markdown_table, percentile_ms, provenance, write_json
+from rag_app.chain.rag import Overrides, build_chain
+from rag_app.config import Settings
+from rag_app.types import Answer
+
+RAGAS_METRICS = (
+    "faithfulness",
+    "answer_relevancy",
+    "context_precision",
+    "context_recall",
+    "string_similarity",
+    "semantic_similarity",
+)
+CHECKS = ("citation_validity", "citation_support", "cited_any")
+ANSWER_KEYS = ("answer", "abstained", "contexts", "citations", "invalid_citations", "timings")
+# Sentence ends, keeping trailing citation markers with their sentence: "A [1]. B [2]."
+_SENTENCE_END = re.compile(r"(?<=[.!?])(?:\[\d+\])*\s+(?=[A-Z0-9\"'(`])")
+_MARKER = re.compile(r"\[(\d+)\]")
+
+
+def judge_settings(settings: Settings) -> Settings:
+    """The judge as a chat-model configuration: deterministic, with room for JSON replies."""
+    return settings.model_copy(
+        update={
+            "llm_backend": settings.judge_backend,
+            "llm_model": settings.judge_model or settings.llm_model,
+            "llm_base_url": settings.judge_base_url or settings.llm_base_url,
+            "llm_api_key": settings.judge_api_key or settings.llm_api_key,
+            "llm_max_tokens": settings.judge_max_tokens,
+            "llm_temperature": 0.0,
+        }
+    )
+
+
+def cited_sentences(text: str) -> list[tuple[str, list[int]]]:
+    """(sentence without markers, cited numbers) for each sentence that cites something."""
+    found = []
+    for sentence in _SENTENCE_END.split(text.strip()):
+        numbers = [int(n) for n in _MARKER.findall(sentence)]
+        if numbers:
+            found.append((_MARKER.sub("", sentence).strip(), list(dict.fromkeys(numbers))))
+    return found
+
+
+def citation_validity(valid_markers: int, invalid: int) -> float:
+    """Share of the citation numbers the model wrote that map to a passage; NaN if it wrote
+    none (not citing is measured by `cited_any`, not here)."""
+    total = valid_markers + invalid
+    return valid_markers / total if total else math.nan
+
+
+def parse_verdict(reply: str) -> bool | None:
+    """The reply's first word as yes/no; None when it is neither (counted as not judged,
+    never guessed)."""
+    words = re.findall(r"[a-z]+", reply.lower())
+    first = words[0] if words else ""
+    return True if first == "yes" else False if first == "no" else None
+
+
+@dataclass
+class Record:
+    """One question's line in answers.jsonl."""
+
+    question: Question
+    answer: dict[str, Any]
+    scores: dict[str, float] | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.question.id,
+            "question": self.question.question,
+            "reference": self.question.reference,
+            "answerable": self.question.answerable,
+            **self.answer,
+            "scores": self.scores,
+        }
+
+
+def answer_record(answer: Answer) -> dict[str, Any]:
+    return {
+        "answer": answer.text,
+        "abstained": answer.abstained,
+        "contexts": [
+            {"n": p.n, "heading": p.heading, "source": p.source, "page": p.page, "text": p.text}
+            for p in answer.contexts
+        ],
+        "citations": [p.n for p in answer.citations],
+        "invalid_citations": answer.invalid_citations,
+        "timings": answer.timings,
+    }
+
+
+class Scorer:
+    """RAGAS metrics plus our citation checks for one answered question."""
+
+    def __init__(
+        self, judge: Any, embeddings: Any, timeout_s: int, relevancy_questions: int = 3
+    ) -> None:
+        self.judge = judge
+        self.embeddings = embeddings
+        self.timeout_s = timeout_s
+        self.relevancy_questions = relevancy_questions
+
+    def _metrics(self, with_reference: bool) -> dict[str, Any]:
+        from ragas.metrics import (
+            AnswerRelevancy,
+            Faithfulness,
+            LLMContextPrecisionWithoutReference,
+            LLMContextPrecisionWithReference,
+            LLMContextRecall,
+            NonLLMStringSimilarity,
+            SemanticSimilarity,
+        )
+
+        metrics: dict[str, Any] = {
+            "faithfulness": Faithfulness(),
+            "answer_relevancy": AnswerRelevancy(strictness=self.relevancy_questions),
+        }
+        if with_reference:
+            metrics["context_precision"] = LLMContextPrecisionWithReference()
+            metrics["context_recall"] = LLMContextRecall()
+            metrics["string_similarity"] = NonLLMStringSimilarity()
+            metrics["semantic_similarity"] = SemanticSimilarity()
+        else:
+            metrics["context_precision"] = LLMContextPrecisionWithoutReference()
+        return metrics
+
+    def ragas(self, record: Record) -> dict[str, float]:
+        from ragas import EvaluationDataset, RunConfig, SingleTurnSample, evaluate
+        from ragas.dataset_schema import EvaluationResult
+        from ragas.embeddings import LangchainEmbeddingsWrapper
+        from ragas.llms import LangchainLLMWrapper
+
+        q = record.question
+        sample = SingleTurnSample(
+            user_input=q.question,
+            # the judge reads claims, not our markers
+            response=_MARKER.sub("", record.answer["answer"]).replace(" .", "."),
+            retrieved_contexts=[c["text"] for c in record.answer["contexts"]],
+            reference=q.reference,
+        )
+        metrics = self._metrics(q.reference is not None)
+        # One worker: a local llama.cpp model is not safe to call from several threads.
+        result = evaluate(
+            EvaluationDataset([sample]),
+            metrics=list(metrics.values()),
+            llm=LangchainLLMWrapper(self.judge),
+            embeddings=LangchainEmbeddingsWrapper(self.embeddings),
+            run_config=RunConfig(max_workers=1, timeout=self.timeout_s, max_retries=1),
+            show_progress=False,
+            raise_exceptions=False,
+        )
+        assert isinstance(result, EvaluationResult)  # not an Executor: return_executor=False
+        row = result.scores[0]
+        return {ours: _float(row.get(metric.name)) for ours, metric in metrics.items()}
+
+    def supported(self, statement: str, passages: list[str]) -> bool | None:
+        from langchain_core.messages import HumanMessage
+
+        from rag_app.chain.prompts import load_prompt
+
+        prompt = load_prompt("judge_support").format(
+            passage="\n\n".join(passages), statement=statement
+        )
+        reply = self.judge.invoke([HumanMessage(prompt)])
+        return parse_verdict(str(reply.content))
+
+    def citations(self, record: Record) -> dict[str, float]:
+        answer = record.answer
+        texts = {c["n"]: c["text"] for c in answer["contexts"]}
+        sentences = cited_sentences(answer["answer"])
+        valid = sum(len([n for n in numbers if n in texts]) for _, numbers in sentences)
+        verdicts = [
+            self.supported(sentence, [texts[n] for n in numbers if n in texts])
+            for sentence, numbers in sentences
+            if any(n in texts for n in numbers)
+        ]
+        judged = [v for v in verdicts if v is not None]
+        return {
+            "citation_validity": citation_validity(valid, len(answer["invalid_citations"])),
+            "citation_support": sum(judged) / len(judged) if judged else math.nan,
+            "cited_any": 1.0 if answer["citations"] else 0.0,
+        }
+
+    def score(self, record: Record) -> dict[str, float]:
+        if not record.question.answerable or record.answer["abstained"]:
+            return {}  # nothing to judge; abstention is counted from the record itself
+        return {**self.ragas(record), **self.citations(record)}
+
+
+def _float(value: Any) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return math.nan
+    return number
+
+
+def _mean(values: Iterable[float]) -> tuple[float, int]:
+    """Mean over the measured values, and how many were measured (NaN = not measured)."""
+    kept = [v for v in values if v is not None and not math.isnan(v)]
+    return (sum(kept) / len(kept) if kept else math.nan), len(kept)
+
+
+def summarise(records: list[Record]) -> dict[str, Any]:
+    answerable = [r for r in records if r.question.answerable]
+    unanswerable = [r for r in records if not r.question.answerable]
+    answered = [r for r in answerable if not r.answer["abstained"]]
+    metrics: dict[str, float] = {}
+    measured: dict[str, int] = {}
+    for name in (*RAGAS_METRICS, *CHECKS):
+        values = ((r.scores or {}).get(name, math.nan) for r in answered)
+        metrics[name], measured[name] = _mean(values)
+
+    def latency(rs: list[Record], stage: str) -> dict[str, float]:
+        seconds = [r.answer["timings"][stage] for r in rs if stage in r.answer["timings"]]
+        return {"p50_ms": percentile_ms(seconds, 50), "p95_ms": percentile_ms(seconds, 95)}
+
+    return {
+        "answerable": {
+            "questions": len(answerable),
+            "answered": len(answered),
+            "abstention_rate": 1 - len(answered) / len(answerable) if answerable else math.nan,
+            "metrics": metrics,
+            "measured": measured,
+        },
+        "unanswerable": {
+            "questions": len(unanswerable),
+            "abstained": sum(1 for r in unanswerable if r.answer["abstained"]),
+            "abstention_rate": (
+                sum(1 for r in unanswerable if r.answer["abstained"]) / len(unanswerable)
+                if unanswerable
+                else math.nan
+            ),
+        },
+        "latency": {
+            "first_token": latency(answered, "first_token"),
+            "answer": latency(answered, "llm"),
+            "retrieve": latency(records, "retrieve"),
+        },
+    }
+
+
+def fingerprint(settings: Settings, extra: Mapping[str, Any]) -> dict[str, Any]:
+    """What the answers and scores depend on; a resumed run must match it."""
+    from rag_app.chain.prompts import PROMPTS_DIR
+
+    prompts = hashlib.sha256()
+    for path in sorted(PROMPTS_DIR.glob("*.md")):
+        prompts.update(path.read_bytes())
+    fields = settings.model_dump(
+        exclude={"home", "models_dir", "llm_api_key", "judge_api_key", "judge_timeout_s"},
+        mode="json",
+    )
+    return {**fields, **extra, "prompts_sha256": prompts.hexdigest()[:16]}
+
+
+class AnswerEvaluation:
+    """Answers and scores a question set into `out`, resumably."""
+
+    def __init__(
+        self,
+        out: Path,
+        answer: Callable[[str], Answer],
+        scorer: Scorer,
+        config: Mapping[str, Any],
+    ) -> None:
+        self.out = out
+        self.answer = answer
+        self.scorer = scorer
+        self.config = dict(config)
+        self.path = out / "answers.jsonl"
+
+    def _load(self, questions: list[Question]) -> dict[str, Record]:
+        run_file = self.out / "run.json"
+        if run_file.is_file():
+            previous = json.loads(run_file.read_text())
+            if previous != self.config:
+                changed = sorted(
+                    k for k in {*previous, *self.config} if previous.get(k) != self.config.get(k)
+                )
+                raise ValueError(
+                    f"{self.out} holds results from another configuration (differs in: "
+                    f"{', '.join(changed)}); use a new --out or --fresh"
+                )
+        self.out.mkdir(parents=True, exist_ok=True)
+        write_json(run_file, self.config)
+        by_id = {q.id: q for q in questions}
+        records: dict[str, Record] = {}
+        if self.path.is_file():
+            for line in self.path.read_text().splitlines():
+                data = json.loads(line)
+                if data["id"] in by_id:  # the last line per question wins
+                    answer = {k: data[k] for k in ANSWER_KEYS}
+                    records[data["id"]] = Record(by_id[data["id"]], answer, data.get("scores"))
+        return records
+
+    def _append(self, record: Record) -> None:
+        with self.path.open("a", encoding="utf-8") as lines:
+            lines.write(json.dumps(record.to_json(), ensure_ascii=False, allow_nan=True) + "\n")
+
+    def run(self, questions: list[Question], progress: bool = False) -> list[Record]:
+        records = self._load(questions)
+        todo = [q for q in questions if records.get(q.id) is None or records[q.id].scores is None]
+        bar = None
+        if progress:
+            from tqdm import tqdm
+
+            bar = tqdm(total=len(questions), initial=len(questions) - len(todo), unit="q")
+        for question in todo:
+            record = records.get(question.id)
+            if record is None:
+                if bar:
+                    bar.set_description("answering")
+                record = Record(question, answer_record(self.answer(question.question)))
+                self._append(record)
+            if bar:
+                bar.set_description("judging")
+            record.scores = self.scorer.score(record)
+            self._append(record)
+            records[question.id] = record
+            if bar:
+                bar.update()
+        if bar:
+            bar.close()
+        return [records[q.id] for q in questions]
+
+
+def write_answers_report(
+    records: list[Record], config: Mapping[str, Any], out: Path, wall_seconds: float, title: str
+) -> dict[str, Any]:
+    summary = {
+        "summary": summarise(records),
+        "config": config,
+        **provenance(),
+        "wall_seconds": round(wall_seconds, 1),
+    }
+    write_json(out / "summary.json", summary)
+    s = summary["summary"]
+    a, u = s["answerable"], s["unanswerable"]
+    rows = {
+        name: {"mean": a["metrics"][name], "measured": a["measured"][name]}
+        for name in (*RAGAS_METRICS, *CHECKS)
+    }
+    lat = s["latency"]
+    lines = [
+        f"# Answers: {title}",
+        "",
+        f"Answerable questions: {a['questions']}, answered {a['answered']} "
+        f"(abstention rate {a['abstention_rate']:.2f}). Means over the answered ones; "
+        "`measured` counts answers the metric could score (the rest were NaN: judge output "
+        "unparseable, no reference, or no citation).",
+        "",
+        markdown_table(rows, ["mean", "measured"], "metric"),
+        "",
+        f"Unanswerable questions (the documents lack the answer): {u['questions']}, "
+        f"abstained on {u['abstained']} (rate {u['abstention_rate']:.2f}).",
+        "",
+        markdown_table(
+            {stage: values for stage, values in lat.items()}, ["p50_ms", "p95_ms"], "latency"
+        ),
+        "",
+        f"Answer model `{config.get('llm_model')}`, judge `{config.get('judge')}`. "
+        f"Commit {summary['git_commit']}, {summary['date']}, "
+        f"wall time {summary['wall_seconds']} s.",
+        "",
+        "![metrics](metrics.png)",
+        "",
+    ]
+    (out / "summary.md").write_text("\n".join(lines))
+    bar_chart(
+        {
+            **{k: a["metrics"][k] for k in (*RAGAS_METRICS, *CHECKS)},
+            "abstained (unanswerable)": u["abstention_rate"],
+        },
+        out / "metrics.png",
+        title,
+    )
+    return summary
+
+
+def evaluate_answers(
+    questions_file: Path,
+    docs: Path,
+    settings: Settings,
+    out: Path,
+    limit: int | None = None,
+    sample: int | None = None,
+    seed: int = 0,
+    unanswerable: str | None = None,
+    relevancy_questions: int = 3,
+    fresh: bool = False,
+    progress: bool = False,
+    judge_llm: Any = None,
+    **overrides: Unpack[Overrides],
+) -> dict[str, Any]:
+    """Ingest `docs` (incrementally) into the configured collection, answer the selected
+    questions with the chain, score them with the judge, write the report. `judge_llm` and
+    `overrides` (chain parts, as for `build_chain`) replace the configured models."""
+    import shutil
+
+    from eval.questions import load_questions, select
+    from ingest.pipeline import Ingestor
+    from rag_app.models.embeddings import get_embedder
+    from rag_app.models.llm import make_chat_model
+
+    started = time.perf_counter()
+    questions = select(load_questions(questions_file, unanswerable), limit, sample, seed)
+    ingestor = Ingestor(settings)
+    try:
+        report = ingestor.run([docs], progress=progress)
+    finally:
+        ingestor.store.close()
+    if not report.ok:
+        failed = [f"{f.source}: {f.reason}" for f in report.files if f.outcome == "failed"]
+        raise ValueError(f"ingesting {docs} failed: {failed[:3]}")
+    judge = judge_settings(settings)
+    config = fingerprint(
+        settings,
+        {
+            "judge": f"{judge.llm_backend}:{judge.llm_model}",
+            "docs": str(docs.resolve()),
+            "questions_file": str(questions_file.resolve()),
+            "relevancy_questions": relevancy_questions,
+        },
+    )
+    if fresh and out.exists():
+        shutil.rmtree(out)
+    chain = build_chain(settings, **overrides)
+    scorer = Scorer(
+        judge_llm if judge_llm is not None else make_chat_model(judge),
+        get_embedder(settings.embedding_model, settings.embedding_batch_size),
+        settings.judge_timeout_s,
+        relevancy_questions,
+    )
+    evaluation = AnswerEvaluation(out, lambda q: chain.invoke({"question": q}), scorer, config)
+    records = evaluation.run(questions, progress)
+    title = f"{questions_file.name} over {docs.name} ({len(records)} questions)"
+    return write_answers_report(records, config, out, time.perf_counter() - started, title)

@@ -1,0 +1,434 @@
+"""`rag eval retrieval`: retrieval configs compared side by side on a BEIR-format dataset.
+
+The corpus goes through the real ingestion (one Markdown file per document: `# title`, then the
+text) into a collection of its own, so the numbers measure what users get, chunking included,
+and a re-run skips unchanged documents by content hash. A document ranks where its best chunk
+ranks. Fusion weights and rerank depth are tuned on a separate split (train), never on the one
+reported, and the tuned values are what the reported configs run with.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, unquote
+
+from eval.beir import BeirDataset, load_beir
+from eval.metrics import evaluate, ndcg_at_k
+from eval.report import markdown_table, percentile_ms, provenance, quality_vs_latency_plot
+from eval.report import write_json as _write_json
+from rag_app.config import Settings
+from rag_app.protocols import Reranker
+from rag_app.retrieval.fusion import Ranking, reciprocal_rank_fusion, weighted_fusion
+from rag_app.retrieval.hybrid import HybridRetriever, Mode
+from rag_app.store import CollectionStore
+from rag_app.types import ScoredChunk
+
+METRICS = ("ndcg@10", "recall@5", "recall@10", "recall@50", "recall@100", "mrr@10")
+
+
+@dataclass(frozen=True)
+class ConfigSpec:
+    mode: Mode
+    rerank: bool = False
+
+
+CONFIGS: dict[str, ConfigSpec] = {
+    "bm25": ConfigSpec("sparse"),
+    "dense": ConfigSpec("dense"),
+    "hybrid-rrf": ConfigSpec("rrf"),
+    "hybrid-alpha": ConfigSpec("alpha"),
+    "hybrid-rrf+rerank": ConfigSpec("rrf", rerank=True),
+    "hybrid-alpha+rerank": ConfigSpec("alpha", rerank=True),
+}
+
+
+@dataclass(frozen=True)
+class TuningGrid:
+    """Values tried on the tuning split."""
+
+    alphas: tuple[float, ...] = tuple(round(0.1 * i, 1) for i in range(11))
+    rrf_ks: tuple[int, ...] = (5, 10, 20, 40, 60, 100)
+    rerank_depths: tuple[int, ...] = (10, 20, 30, 50)
+
+
+@dataclass
+class Tuning:
+    split: str
+    queries: int
+    rrf_k: int
+    alpha: float
+    rerank_depth: int | None = None
+    grid: dict[str, dict[str, float]] = field(default_factory=dict)
+    """nDCG@10 on the tuning split for every value tried, e.g. grid["alpha"]["0.7"]."""
+
+
+def doc_filename(doc_id: str) -> str:
+    """Any id as a safe file name, reversibly (dots escaped too: a leading one would hide it)."""
+    return quote(doc_id, safe="").replace(".", "%2E") + ".md"
+
+
+def doc_id_of(source: str) -> str:
+    return unquote(Path(source).name.removesuffix(".md"))
+
+
+class BeirCollection:
+    """A BEIR corpus ingested as a collection of its own, and the chunk → document mapping."""
+
+    def __init__(self, dataset: BeirDataset, settings: Settings) -> None:
+        self.dataset = dataset
+        self.settings = settings.model_copy(update={"collection": f"beir-{dataset.name}"})
+        self.folder = settings.home / "eval" / "beir" / dataset.name / "docs"
+        self.store = CollectionStore(self.settings)
+        self._docs: dict[str, list[str]] | None = None
+
+    def write_corpus(self) -> int:
+        """One Markdown file per document; only changed ones are rewritten, and files of
+        documents no longer in the corpus are removed (ingest then prunes them)."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        wanted: dict[str, str] = {}
+        for doc in self.dataset.corpus.values():
+            body = doc.text.strip() or doc.title.strip()
+            wanted[doc_filename(doc.id)] = (
+                f"# {doc.title.strip()}\n\n{body}\n" if doc.title.strip() else f"{body}\n"
+            )
+        written = 0
+        for name, text in wanted.items():
+            path = self.folder / name
+            if not path.is_file() or path.read_text(encoding="utf-8") != text:
+                path.write_text(text, encoding="utf-8")
+                written += 1
+        for stale in self.folder.glob("*.md"):
+            if stale.name not in wanted:
+                stale.unlink()
+        return written
+
+    def prepare(self, progress: bool = False) -> dict[str, Any]:
+        from ingest.pipeline import Ingestor
+
+        started = time.perf_counter()
+        self.write_corpus()
+        report = Ingestor(self.settings, self.store).run([self.folder], progress=progress)
+        if not report.ok:
+            failed = [f"{f.source}: {f.reason}" for f in report.files if f.outcome == "failed"]
+            raise ValueError(f"ingesting the {self.dataset.name} corpus failed: {failed[:3]}")
+        self._docs = None
+        stats = self.store.state.stats()
+        return {
+            "seconds": round(time.perf_counter() - started, 1),
+            "summary": report.summary(),
+            "documents": stats.documents,
+            "children": stats.chunks,
+            "duplicates": stats.duplicates,
+        }
+
+    def docs_of(self, chunk_id: str) -> list[str]:
+        """Document ids holding a child: its own, then those of its near-duplicates."""
+        if self._docs is None:
+            children = self.store.state.children()
+            self._docs = {c.id: [doc_id_of(c.source)] for c in children}
+            ids = list(self._docs)
+            for start in range(0, len(ids), 5000):
+                found = self.store.state.duplicate_sources(ids[start : start + 5000])
+                for chunk_id_, sources in found.items():
+                    self._docs[chunk_id_].extend(doc_id_of(s) for s in sources)
+        return self._docs.get(chunk_id, [])
+
+    def rank_documents(self, chunk_ids: Sequence[str]) -> list[str]:
+        return list(dict.fromkeys(d for c in chunk_ids for d in self.docs_of(c)))
+
+    def chunks_for(self, documents: int) -> int:
+        """Chunks to fetch so that about `documents` distinct documents come back."""
+        stats = self.store.state.stats()
+        per_doc = stats.chunks / max(1, stats.documents)
+        return max(documents, math.ceil(documents * per_doc * 1.5))
+
+    def retriever(self, mode: Mode, candidates: int, tuning: Tuning | None) -> HybridRetriever:
+        s = self.settings
+        return HybridRetriever(
+            self.store,
+            mode,
+            candidates,
+            tuning.rrf_k if tuning else s.rrf_k,
+            tuning.alpha if tuning else s.alpha,
+            s.exact_search_limit,
+        )
+
+    def close(self) -> None:
+        self.store.close()
+
+
+@dataclass
+class ConfigRun:
+    ranked: dict[str, list[str]]
+    seconds: list[float]
+
+    def metrics(self, qrels: Mapping[str, Mapping[str, int]]) -> dict[str, float]:
+        results = evaluate(self.ranked, qrels, METRICS)
+        results["latency_p50_ms"] = percentile_ms(self.seconds, 50)
+        results["latency_p95_ms"] = percentile_ms(self.seconds, 95)
+        return results
+
+
+def _progress(items: Any, desc: str, show: bool) -> Any:
+    if not show:
+        return items
+    from tqdm import tqdm
+
+    return tqdm(items, desc=desc, unit="q", leave=False)
+
+
+def rerank_ranking(
+    reranker: Reranker, query: str, hits: list[ScoredChunk], depth: int
+) -> list[ScoredChunk]:
+    """The top `depth` in cross-encoder order, the rest after them in fused order (so recall
+    at cut-offs beyond the depth is unchanged)."""
+    return reranker.rerank(query, hits[:depth], depth) + hits[depth:]
+
+
+def run_config(
+    collection: BeirCollection,
+    retriever: HybridRetriever,
+    queries: Mapping[str, str],
+    k_chunks: int,
+    reranker: Reranker | None = None,
+    depth: int = 50,
+    progress: bool = False,
+    desc: str = "",
+) -> ConfigRun:
+    """Each query through the real retriever (and reranker), timed end to end."""
+    run = ConfigRun({}, [])
+    for qid, text in _progress(list(queries.items()), desc, progress):
+        started = time.perf_counter()
+        hits = retriever.retrieve(text, k_chunks)
+        if reranker is not None:
+            hits = rerank_ranking(reranker, text, hits, depth)
+        run.seconds.append(time.perf_counter() - started)
+        run.ranked[qid] = collection.rank_documents([h.chunk.id for h in hits])
+    return run
+
+
+def _mean_ndcg10(ranked: Mapping[str, list[str]], qrels: Mapping[str, Mapping[str, int]]) -> float:
+    return evaluate(ranked, qrels, ["ndcg@10"])["ndcg@10"]
+
+
+def tune_fusion(
+    dense: Mapping[str, Ranking],
+    sparse: Mapping[str, Ranking],
+    qrels: Mapping[str, Mapping[str, int]],
+    to_docs: Callable[[Sequence[str]], list[str]],
+    grid: TuningGrid,
+) -> tuple[int, float, dict[str, dict[str, float]]]:
+    """Best RRF k and best alpha by mean nDCG@10, over rankings computed once per query
+    (fusion is a pure function, so the grid costs no further searches). Ties go to the first
+    value in the grid."""
+    table: dict[str, dict[str, float]] = {"rrf_k": {}, "alpha": {}}
+
+    def score(fuse: Callable[[Ranking, Ranking], list[tuple[str, float]]]) -> float:
+        ranked = {q: to_docs([i for i, _ in fuse(dense[q], sparse[q])]) for q in dense}
+        return _mean_ndcg10(ranked, qrels)
+
+    def rrf(k: int) -> Callable[[Ranking, Ranking], list[tuple[str, float]]]:
+        return lambda d, s: reciprocal_rank_fusion([d, s], k)
+
+    def blend(a: float) -> Callable[[Ranking, Ranking], list[tuple[str, float]]]:
+        return lambda d, s: weighted_fusion(d, s, a)
+
+    for k in grid.rrf_ks:
+        table["rrf_k"][str(k)] = score(rrf(k))
+    for a in grid.alphas:
+        table["alpha"][str(a)] = score(blend(a))
+    best_k = max(grid.rrf_ks, key=lambda k: table["rrf_k"][str(k)])
+    best_alpha = max(grid.alphas, key=lambda a: table["alpha"][str(a)])
+    return best_k, best_alpha, table
+
+
+def tune(
+    collection: BeirCollection,
+    folder: Path,
+    split: str,
+    reranker: Reranker | None,
+    grid: TuningGrid,
+    limit: int | None,
+    progress: bool,
+) -> Tuning:
+    """Fusion parameters, then (with a reranker) the rerank depth, on `split`'s queries."""
+    data = load_beir(folder, split)
+    queries = dict(list(data.queries.items())[:limit]) if limit else data.queries
+    n = collection.chunks_for(100)
+    base = collection.retriever("rrf", n, None)
+    dense: dict[str, Ranking] = {}
+    sparse: dict[str, Ranking] = {}
+    for qid, text in _progress(list(queries.items()), f"tune ({split})", progress):
+        dense[qid] = base.dense(text, n)
+        sparse[qid] = base.sparse(text, n)
+    rrf_k, alpha, table = tune_fusion(dense, sparse, data.qrels, collection.rank_documents, grid)
+    tuning = Tuning(split, len(queries), rrf_k, alpha, grid=table)
+    if reranker is None:
+        return tuning
+    best_mode: Mode = (
+        "rrf" if max(table["rrf_k"].values()) >= max(table["alpha"].values()) else "alpha"
+    )
+    retriever = collection.retriever(best_mode, n, tuning)
+    deepest = max(grid.rerank_depths)
+    per_depth: dict[int, list[float]] = {d: [] for d in grid.rerank_depths}
+    for qid, text in _progress(list(queries.items()), f"tune depth ({split})", progress):
+        hits = retriever.retrieve(text, n)
+        reranked = rerank_ranking(reranker, text, hits, deepest)
+        scores = {h.chunk.id: h.score for h in reranked[:deepest]}
+        for depth in grid.rerank_depths:
+            top = sorted(hits[:depth], key=lambda h: scores[h.chunk.id], reverse=True)
+            docs = collection.rank_documents([h.chunk.id for h in top + hits[depth:]])
+            per_depth[depth].append(ndcg_at_k(docs, data.qrels[qid], 10))
+    table["rerank_depth"] = {
+        str(d): sum(v) / len(v) if v else math.nan for d, v in per_depth.items()
+    }
+    tuning.rerank_depth = max(grid.rerank_depths, key=lambda d: table["rerank_depth"][str(d)])
+    return tuning
+
+
+def evaluate_retrieval(
+    dataset: Path,
+    settings: Settings,
+    configs: Sequence[str] = tuple(CONFIGS),
+    split: str = "test",
+    tune_split: str | None = "train",
+    tune_limit: int | None = None,
+    limit: int | None = None,
+    out: Path | None = None,
+    progress: bool = False,
+    grid: TuningGrid | None = None,
+) -> dict[str, Any]:
+    """Run every named config on `split` and write results.json, results.md and results.png
+    to `out`. Configs needing a cross-encoder are reported as skipped, with the reason, when
+    none can be loaded (never with the fused numbers under a rerank label)."""
+    unknown = [c for c in configs if c not in CONFIGS]
+    if unknown:
+        raise ValueError(f"unknown retrieval config(s) {unknown}; choose from {list(CONFIGS)}")
+    started = time.perf_counter()
+    data = load_beir(dataset, split)
+    collection = BeirCollection(data, settings)
+    try:
+        ingest = collection.prepare(progress)
+        reranker, reranker_note = _reranker(collection, any(CONFIGS[c].rerank for c in configs))
+        tuning = None
+        if tune_split is not None and (dataset / "qrels" / f"{tune_split}.tsv").is_file():
+            tuning = tune(
+                collection,
+                dataset,
+                tune_split,
+                reranker,
+                grid or TuningGrid(),
+                tune_limit,
+                progress,
+            )
+        queries = dict(list(data.queries.items())[:limit]) if limit else data.queries
+        n = collection.chunks_for(100)
+        depth = (tuning.rerank_depth if tuning else None) or settings.rerank_depth
+        results: dict[str, dict[str, Any]] = {}
+        skipped: dict[str, str] = {}
+        for name in configs:
+            spec = CONFIGS[name]
+            if spec.rerank and reranker is None:
+                skipped[name] = reranker_note
+                continue
+            retriever = collection.retriever(spec.mode, n, tuning)
+            run = run_config(
+                collection,
+                retriever,
+                queries,
+                n,
+                reranker if spec.rerank else None,
+                depth,
+                progress,
+                name,
+            )
+            results[name] = run.metrics(data.qrels)
+        report = {
+            "dataset": {
+                "name": data.name,
+                "path": str(dataset),
+                "split": split,
+                "queries": len(queries),
+                "corpus": len(data.corpus),
+            },
+            "models": {"embedding": settings.embedding_model, "reranker": reranker_note},
+            "settings": {
+                "child_chunk_tokens": settings.child_chunk_tokens,
+                "child_overlap_tokens": settings.child_overlap_tokens,
+                "parent_child": settings.parent_child,
+                "bm25_k1": settings.bm25_k1,
+                "bm25_b": settings.bm25_b,
+                "chunks_retrieved_per_query": n,
+                "rrf_k": tuning.rrf_k if tuning else settings.rrf_k,
+                "alpha": tuning.alpha if tuning else settings.alpha,
+                "rerank_depth": depth,
+            },
+            "tuning": tuning.__dict__ if tuning else None,
+            "ingest": ingest,
+            "configs": results,
+            "skipped": skipped,
+            **provenance(),
+            "wall_seconds": round(time.perf_counter() - started, 1),
+        }
+    finally:
+        collection.close()
+    if out is not None:
+        write_retrieval_report(report, out)
+    return report
+
+
+def _reranker(collection: BeirCollection, wanted: bool) -> tuple[Reranker | None, str]:
+    if not wanted:
+        return None, "not used"
+    from rag_app.retrieval.rerank import CrossEncoderReranker, load_reranker
+
+    s = collection.settings
+    reranker = load_reranker(
+        s.reranker_model, s.models_dir, s.collection, s.rerank_max_length, s.rerank_batch_size
+    )
+    if isinstance(reranker, CrossEncoderReranker):
+        return reranker, reranker.model_name
+    return None, f"skipped: {reranker.reason} (train one with `rag tune`)"
+
+
+def write_retrieval_report(report: Mapping[str, Any], out: Path) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    _write_json(out / "results.json", report)
+    data, configs = report["dataset"], report["configs"]
+    title = f"{data['name']} ({data['split']}, {data['queries']} queries)"
+    lines = [
+        f"# Retrieval: {title}",
+        "",
+        markdown_table(configs, [*METRICS, "latency_p50_ms", "latency_p95_ms"], "config"),
+        "",
+    ]
+    for name, reason in report["skipped"].items():
+        lines.append(f"- `{name}`: {reason}")
+    tuning = report["tuning"]
+    if tuning:
+        lines += [
+            "",
+            f"Tuned on `{tuning['split']}` ({tuning['queries']} queries, nDCG@10): "
+            f"RRF k = {tuning['rrf_k']}, alpha = {tuning['alpha']}, "
+            f"rerank depth = {tuning['rerank_depth'] or '–'}.",
+        ]
+    s = report["settings"]
+    lines += [
+        "",
+        f"Embedding model `{report['models']['embedding']}`; reranker: "
+        f"{report['models']['reranker']}. Each query fetches {s['chunks_retrieved_per_query']} "
+        "chunks (enough for 100 distinct documents); latency is per query, retrieval plus "
+        "rerank, on this machine: " + str(report["machine"]) + ".",
+        f"Commit {report['git_commit']}, {report['date']}, wall time {report['wall_seconds']} s "
+        f"(ingest {report['ingest']['seconds']} s: {report['ingest']['summary']}).",
+        "",
+        "![quality against latency](results.png)",
+        "",
+    ]
+    (out / "results.md").write_text("\n".join(lines))
+    quality_vs_latency_plot(configs, ["recall@5", "ndcg@10"], out / "results.png", title)

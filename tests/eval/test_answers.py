@@ -1,0 +1,176 @@
+import json
+import math
+from pathlib import Path
+
+import pytest
+from langchain_core.embeddings import DeterministicFakeEmbedding
+from langchain_core.language_models.fake_chat_models import FakeListChatModel
+
+from eval.answers import (
+    AnswerEvaluation,
+    Record,
+    Scorer,
+    citation_validity,
+    cited_sentences,
+    evaluate_answers,
+    parse_verdict,
+    summarise,
+)
+from eval.questions import Question
+from rag_app.config import Settings
+from rag_app.types import Answer, Passage
+from tests.eval.fake_judge import FakeJudge
+
+QUESTION = "When is the shed closed?"
+
+
+def _answer(text: str, abstained: bool = False, invalid: list[int] | None = None) -> Answer:
+    passages = [
+        Passage(n=1, text="The shed is closed on Mondays.", source="/d/shed.md"),
+        Passage(n=2, text="Tools go back on the wall.", source="/d/tools.md"),
+    ]
+    return Answer(
+        question=QUESTION,
+        text=text,
+        contexts=passages,
+        citations=[] if abstained else passages[:1],
+        invalid_citations=invalid or [],
+        abstained=abstained,
+        timings={"retrieve": 0.01, "first_token": 0.5, "llm": 1.0},
+    )
+
+
+def test_cited_sentences_keep_markers_with_their_sentence() -> None:
+    text = "The shed is closed on Mondays [1]. Tools hang on the wall [2][1]. No source here."
+    assert cited_sentences(text) == [
+        ("The shed is closed on Mondays .", [1]),
+        ("Tools hang on the wall .", [2, 1]),
+    ]
+
+
+def test_citation_validity_counts_markers_and_is_nan_without_any() -> None:
+    assert citation_validity(3, 1) == 0.75
+    assert math.isnan(citation_validity(0, 0))
+
+
+@pytest.mark.parametrize(
+    ("reply", "verdict"),
+    [("Yes.", True), ("no, it does not", False), ("**Yes**", True), ("maybe", None)],
+)
+def test_parse_verdict(reply: str, verdict: bool | None) -> None:
+    assert parse_verdict(reply) is verdict
+
+
+def _scorer(judge: FakeJudge) -> Scorer:
+    return Scorer(judge, DeterministicFakeEmbedding(size=16), timeout_s=60, relevancy_questions=1)
+
+
+def test_two_question_run_with_a_fake_judge(tmp_path: Path) -> None:
+    """The pipeline end to end: RAGAS metrics, our checks, abstention, the report files."""
+    questions = [
+        Question("q1", QUESTION, reference="It is closed on Mondays."),
+        Question("q2", "Who built GLM-130B?", answerable=False),
+    ]
+    replies = {
+        QUESTION: _answer("The shed is closed on Mondays [1].", invalid=[7]),
+        "Who built GLM-130B?": _answer("The documents do not answer this.", abstained=True),
+    }
+    judge = FakeJudge(question=QUESTION)
+    evaluation = AnswerEvaluation(tmp_path, replies.__getitem__, _scorer(judge), {"run": 1})
+    records = evaluation.run(questions)
+
+    scores = records[0].scores
+    assert scores is not None
+    assert scores["faithfulness"] == 1.0
+    assert scores["context_precision"] == pytest.approx(1.0)
+    assert scores["context_recall"] == 1.0
+    assert scores["answer_relevancy"] == pytest.approx(1.0)  # same question back, same vector
+    assert 0.0 < scores["string_similarity"] < 1.0
+    assert scores["citation_validity"] == 0.5  # [1] valid, [7] not
+    assert scores["citation_support"] == 1.0
+    assert records[1].scores == {}  # unanswerable: judged on abstention only
+    assert not any("GLM" in call for call in judge.calls)
+
+    summary = summarise(records)
+    assert summary["answerable"]["answered"] == 1
+    assert summary["unanswerable"]["abstention_rate"] == 1.0
+
+    lines = [json.loads(line) for line in (tmp_path / "answers.jsonl").read_text().splitlines()]
+    assert {line["id"] for line in lines} == {"q1", "q2"}
+    assert lines[-1]["abstained"] is True
+
+
+def test_a_judge_that_disagrees_lowers_the_scores(tmp_path: Path) -> None:
+    judge = FakeJudge(verdict=0, question="Something else entirely?")
+    evaluation = AnswerEvaluation(
+        tmp_path, lambda q: _answer("Closed on Mondays [1]."), _scorer(judge), {"run": 1}
+    )
+    [record] = evaluation.run([Question("q1", QUESTION, reference="Mondays.")])
+    assert record.scores is not None
+    assert record.scores["faithfulness"] == 0.0
+    assert record.scores["citation_support"] == 0.0
+    assert record.scores["answer_relevancy"] < 0.9
+
+
+def test_unparseable_judge_output_gives_nan_not_a_score(tmp_path: Path) -> None:
+    judge = FakeListChatModel(responses=["I am not JSON"])
+    scorer = Scorer(judge, DeterministicFakeEmbedding(size=16), 60, 1)
+    record = Record(
+        Question("q1", QUESTION),
+        {
+            "answer": "Closed on Mondays [1].",
+            "abstained": False,
+            "contexts": [{"n": 1, "text": "Closed on Mondays."}],
+            "citations": [1],
+            "invalid_citations": [],
+            "timings": {},
+        },
+    )
+    scores = scorer.score(record)
+    assert math.isnan(scores["faithfulness"])
+    assert math.isnan(scores["citation_support"])  # "I am not JSON" is neither yes nor no
+    assert "context_recall" not in scores  # needs a reference
+
+
+def test_rerun_resumes_and_refuses_another_configuration(tmp_path: Path) -> None:
+    questions = [Question("q1", QUESTION, reference="Mondays."), Question("q2", "Tools?")]
+    asked: list[str] = []
+
+    def answer(q: str) -> Answer:
+        asked.append(q)
+        return _answer("Closed on Mondays [1].")
+
+    judge = FakeJudge(question=QUESTION)
+    AnswerEvaluation(tmp_path, answer, _scorer(judge), {"run": 1}).run(questions[:1])
+    AnswerEvaluation(tmp_path, answer, _scorer(judge), {"run": 1}).run(questions)
+    assert asked == [QUESTION, "Tools?"]  # q1 was not answered again
+
+    with pytest.raises(ValueError, match=r"another configuration .*run"):
+        AnswerEvaluation(tmp_path, answer, _scorer(judge), {"run": 2}).run(questions)
+
+
+def test_evaluate_answers_through_the_real_chain(settings: Settings, docs_dir: Path) -> None:
+    """Real ingestion, retrieval and chain (a scripted LLM); report files written."""
+    questions = docs_dir.parent / "questions.jsonl"
+    questions.write_text(
+        json.dumps({"question": "When is the garden shed closed?", "reference": "Mondays."})
+        + "\n"
+        + json.dumps({"id": "glm", "question": "What is GLM-130B?"})
+        + "\n"
+    )
+    out = docs_dir.parent / "out"
+    summary = evaluate_answers(
+        questions,
+        docs_dir,
+        settings,
+        out,
+        unanswerable="GLM",
+        judge_llm=FakeJudge(question="When is the garden shed closed?"),
+        llm=FakeListChatModel(responses=["The shed is closed on Mondays [1]."]),
+    )
+    s = summary["summary"]
+    assert s["answerable"]["questions"] == 1
+    assert s["unanswerable"]["questions"] == 1
+    assert s["answerable"]["metrics"]["citation_validity"] == 1.0
+    assert (out / "summary.md").read_text().startswith("# Answers:")
+    assert (out / "metrics.png").stat().st_size > 1000

@@ -1,0 +1,104 @@
+import json
+import math
+from pathlib import Path
+
+import pytest
+
+from eval.retrieval import (
+    METRICS,
+    TuningGrid,
+    doc_filename,
+    doc_id_of,
+    evaluate_retrieval,
+    tune_fusion,
+)
+from rag_app.config import Settings
+from rag_app.retrieval.rerank import tuned_reranker_dir
+
+TINY = Path(__file__).parents[1] / "fixtures" / "beir-tiny"
+
+
+@pytest.mark.parametrize("doc_id", ["4983", "d5.v2", ".hidden", "a/b c%d", "ünï"])
+def test_document_ids_survive_the_file_name_round_trip(doc_id: str) -> None:
+    name = doc_filename(doc_id)
+    assert "/" not in name and not name.startswith(".")
+    assert doc_id_of(f"/somewhere/{name}") == doc_id
+
+
+def test_tune_fusion_picks_the_grid_values_that_rank_the_relevant_document_first() -> None:
+    # Sparse is right for both queries, dense is wrong: alpha 0 (sparse only) must win, and
+    # any rrf k ties, so the first in the grid is kept.
+    dense = {"q1": [("c-bad", 0.9), ("c-good", 0.2)], "q2": [("c-bad", 0.8), ("c-x", 0.7)]}
+    sparse = {"q1": [("c-good", 9.0), ("c-bad", 1.0)], "q2": [("c-x", 5.0), ("c-bad", 4.0)]}
+    qrels = {"q1": {"good": 1}, "q2": {"x": 1}}
+    grid = TuningGrid(alphas=(0.0, 0.5, 1.0), rrf_ks=(10, 60))
+
+    k, alpha, table = tune_fusion(dense, sparse, qrels, lambda ids: [i[2:] for i in ids], grid)
+
+    assert alpha == 0.0
+    assert table["alpha"]["0.0"] == 1.0
+    assert table["alpha"]["1.0"] < 1.0
+    assert k == 10
+    assert set(table["rrf_k"]) == {"10", "60"}
+
+
+def test_unknown_config_is_refused(settings: Settings) -> None:
+    with pytest.raises(ValueError, match=r"unknown retrieval config.*'nope'"):
+        evaluate_retrieval(TINY, settings, configs=["bm25", "nope"])
+
+
+def test_evaluation_on_a_tiny_beir_set(settings: Settings, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    report = evaluate_retrieval(
+        TINY,
+        settings,
+        configs=["bm25", "dense", "hybrid-rrf", "hybrid-alpha", "hybrid-rrf+rerank"],
+        out=out,
+        grid=TuningGrid(alphas=(0.3, 0.7), rrf_ks=(10, 60)),
+    )
+
+    assert report["ingest"]["documents"] == 6
+    assert report["tuning"]["split"] == "train" and report["tuning"]["queries"] == 2
+    assert set(report["configs"]) == {"bm25", "dense", "hybrid-rrf", "hybrid-alpha"}
+    assert "rag tune" in report["skipped"]["hybrid-rrf+rerank"]  # no cross-encoder here
+    for metrics in report["configs"].values():
+        assert set(METRICS) <= set(metrics)
+        assert all(0.0 <= metrics[m] <= 1.0 for m in METRICS)
+        assert metrics["latency_p50_ms"] > 0
+    # Each query names its document plainly: keyword search must put it first.
+    assert report["configs"]["bm25"]["mrr@10"] == 1.0
+
+    saved = json.loads((out / "results.json").read_text())
+    assert saved["configs"]["bm25"]["ndcg@10"] == report["configs"]["bm25"]["ndcg@10"]
+    assert "| hybrid-rrf |" in (out / "results.md").read_text()
+    assert (out / "results.png").stat().st_size > 1000
+
+    again = evaluate_retrieval(TINY, settings, configs=["bm25"], tune_split=None)
+    assert again["ingest"]["summary"].startswith("0 ingested, 6 unchanged")
+
+
+@pytest.mark.integration
+def test_rerank_configs_use_the_collections_tuned_cross_encoder(settings: Settings) -> None:
+    from sentence_transformers import CrossEncoder
+
+    from rag_app.models.resolve import resolve_embedder
+
+    folder = tuned_reranker_dir(settings.models_dir, "beir-beir-tiny")
+    base = resolve_embedder(settings.embedding_model).path
+    CrossEncoder(str(base), num_labels=1, max_length=64).save(str(folder))
+    try:
+        report = evaluate_retrieval(
+            TINY,
+            settings,
+            configs=["hybrid-rrf", "hybrid-rrf+rerank"],
+            grid=TuningGrid(alphas=(0.5,), rrf_ks=(60,), rerank_depths=(2, 4)),
+        )
+    finally:
+        import shutil
+
+        shutil.rmtree(folder)
+    assert report["models"]["reranker"] == str(folder)
+    assert report["tuning"]["rerank_depth"] in (2, 4)
+    rerank = report["configs"]["hybrid-rrf+rerank"]
+    assert not math.isnan(rerank["ndcg@10"])
+    assert rerank["latency_p50_ms"] > report["configs"]["hybrid-rrf"]["latency_p50_ms"]
