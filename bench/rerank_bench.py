@@ -29,6 +29,7 @@ def main(queries: int = 10) -> None:
     from sentence_transformers import CrossEncoder
 
     settings = Settings(home=HERE / ".home")
+    depth = settings.rerank_depth or settings.retrieve_n
     store = CollectionStore(settings)
     retriever = HybridRetriever.from_store(store)
     questions = json.loads((DATA / "benchmark.json").read_text())["questions"][:queries]
@@ -42,18 +43,18 @@ def main(queries: int = 10) -> None:
         retrieve_s, rerank_s = [], []
         for question in questions:
             started = time.perf_counter()
-            candidates = retriever.retrieve(question, settings.rerank_depth)
+            candidates = retriever.retrieve(question, depth)
             retrieve_s.append(time.perf_counter() - started)
             started = time.perf_counter()
             reranker.rerank(question, candidates, settings.top_k)
             rerank_s.append(time.perf_counter() - started)
     result = {
-        "depth": settings.rerank_depth,
+        "depth": depth,
         "max_length": settings.rerank_max_length,
         "queries": len(questions),
         "retrieve_median_s": round(statistics.median(retrieve_s), 3),
         "rerank_median_s": round(statistics.median(rerank_s), 3),
-        "rerank_pairs_per_s": round(settings.rerank_depth / statistics.median(rerank_s), 1),
+        "rerank_pairs_per_s": round(depth / statistics.median(rerank_s), 1),
     }
     print(json.dumps(result, indent=2))
     store.close()

@@ -60,11 +60,8 @@ def load_qrels(path: Path) -> dict[str, dict[str, int]]:
     return qrels
 
 
-def load_beir(folder: Path, split: str = "test") -> BeirDataset:
-    corpus = {
-        str(r["_id"]): BeirDoc(str(r["_id"]), str(r.get("title") or ""), str(r.get("text") or ""))
-        for _, r in _jsonl(folder / "corpus.jsonl")
-    }
+def load_beir_queries(folder: Path, split: str) -> tuple[dict[str, str], dict[str, dict[str, int]]]:
+    """(queries judged in the split, their qrels), without reading the corpus."""
     qrels = load_qrels(folder / "qrels" / f"{split}.tsv")
     all_queries = {
         str(r["_id"]): str(r.get("text") or "") for _, r in _jsonl(folder / "queries.jsonl")
@@ -72,9 +69,13 @@ def load_beir(folder: Path, split: str = "test") -> BeirDataset:
     missing = sorted(set(qrels) - set(all_queries))
     if missing:
         raise DatasetError(f"{folder}/qrels/{split}.tsv judges unknown queries: {missing[:5]}")
-    return BeirDataset(
-        name=folder.name,
-        corpus=corpus,
-        queries={q: all_queries[q] for q in qrels},
-        qrels=qrels,
-    )
+    return {q: all_queries[q] for q in qrels}, qrels
+
+
+def load_beir(folder: Path, split: str = "test") -> BeirDataset:
+    corpus = {
+        str(r["_id"]): BeirDoc(str(r["_id"]), str(r.get("title") or ""), str(r.get("text") or ""))
+        for _, r in _jsonl(folder / "corpus.jsonl")
+    }
+    queries, qrels = load_beir_queries(folder, split)
+    return BeirDataset(name=folder.name, corpus=corpus, queries=queries, qrels=qrels)

@@ -268,21 +268,18 @@ def tune(
         sparse[qid] = base.sparse(text, n)
     rrf_k, alpha, table = tune_fusion(dense, sparse, data.qrels, collection.rank_documents, grid)
     tuning = Tuning(split, len(queries), rrf_k, alpha, grid=table)
-    if reranker is None:
-        return tuning
+    if reranker is None or collection.settings.rerank_depth or getattr(reranker, "depth", None):
+        return tuning  # the depth is configured, or chosen on the tuned model's validation set
     best_mode: Mode = (
         "rrf" if max(table["rrf_k"].values()) >= max(table["alpha"].values()) else "alpha"
     )
     retriever = collection.retriever(best_mode, n, tuning)
-    deepest = max(grid.rerank_depths)
     per_depth: dict[int, list[float]] = {d: [] for d in grid.rerank_depths}
     for qid, text in _progress(list(queries.items()), f"tune depth ({split})", progress):
         hits = retriever.retrieve(text, n)
-        reranked = rerank_ranking(reranker, text, hits, deepest)
-        scores = {h.chunk.id: h.score for h in reranked[:deepest]}
-        for depth in grid.rerank_depths:
-            top = sorted(hits[:depth], key=lambda h: scores[h.chunk.id], reverse=True)
-            docs = collection.rank_documents([h.chunk.id for h in top + hits[depth:]])
+        for depth in sorted(grid.rerank_depths, reverse=True):  # the deepest fills the cache
+            ranked = rerank_ranking(reranker, text, hits, depth)
+            docs = collection.rank_documents([h.chunk.id for h in ranked])
             per_depth[depth].append(ndcg_at_k(docs, data.qrels[qid], 10))
     table["rerank_depth"] = {
         str(d): sum(v) / len(v) if v else math.nan for d, v in per_depth.items()
@@ -328,7 +325,16 @@ def evaluate_retrieval(
             )
         queries = dict(list(data.queries.items())[:limit]) if limit else data.queries
         n = collection.chunks_for(100)
-        depth = (tuning.rerank_depth if tuning else None) or settings.rerank_depth
+        depth, depth_source = next(
+            (value, source)
+            for value, source in (
+                (settings.rerank_depth, "configured"),
+                (getattr(reranker, "depth", None), "the tuned model's validation questions"),
+                (tuning.rerank_depth if tuning else None, f"tuned on {tune_split}"),
+                (settings.retrieve_n, "all retrieved candidates"),
+            )
+            if value
+        )
         results: dict[str, dict[str, Any]] = {}
         skipped: dict[str, str] = {}
         for name in configs:
@@ -367,6 +373,7 @@ def evaluate_retrieval(
                 "rrf_k": tuning.rrf_k if tuning else settings.rrf_k,
                 "alpha": tuning.alpha if tuning else settings.alpha,
                 "rerank_depth": depth,
+                "rerank_depth_source": depth_source,
             },
             "tuning": tuning.__dict__ if tuning else None,
             "ingest": ingest,
@@ -414,10 +421,10 @@ def write_retrieval_report(report: Mapping[str, Any], out: Path) -> None:
         lines += [
             "",
             f"Tuned on `{tuning['split']}` ({tuning['queries']} queries, nDCG@10): "
-            f"RRF k = {tuning['rrf_k']}, alpha = {tuning['alpha']}, "
-            f"rerank depth = {tuning['rerank_depth'] or '–'}.",
+            f"RRF k = {tuning['rrf_k']}, alpha = {tuning['alpha']}.",
         ]
     s = report["settings"]
+    lines.append(f"Rerank depth {s['rerank_depth']} ({s['rerank_depth_source']}).")
     lines += [
         "",
         f"Embedding model `{report['models']['embedding']}`; reranker: "

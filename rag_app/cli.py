@@ -112,6 +112,8 @@ def cmd_status(args: argparse.Namespace) -> int:
             "duplicates": stats.duplicates,
             "store_bytes": store.store_size_bytes(),
             "last_ingest": stats.last_ingest,
+            "embedding_model": settings.embedding_model,
+            "reranker": _reranker_in_use(settings),
         }
     finally:
         store.close()
@@ -128,6 +130,22 @@ def cmd_status(args: argparse.Namespace) -> int:
     for key, value in status.items():
         print(f"{key:12} {value}")
     return 0
+
+
+def _reranker_in_use(settings: Any) -> str:
+    """What the chain would rerank with, without loading it."""
+    from rag_app.retrieval.rerank import tuned_reranker_dir
+    from rag_app.tuning.cross_encoder import read_card
+
+    if not settings.rerank:
+        return "off (rerank = false)"
+    if settings.reranker_model:
+        return f"{settings.reranker_model} (configured)"
+    tuned = tuned_reranker_dir(settings.models_dir, settings.collection)
+    card = read_card(tuned)
+    if card is None:
+        return "none: fused order kept (train one with `rag tune`)"
+    return f"{tuned} (tuned {card['created']}, {card['combine']}, depth {card['rerank_depth']})"
 
 
 def cmd_config(args: argparse.Namespace) -> int:
@@ -194,6 +212,26 @@ def cmd_eval_answers(args: argparse.Namespace) -> int:
     return 0 if summary["summary"]["answerable"]["questions"] else 1
 
 
+def cmd_tune(args: argparse.Namespace) -> int:
+    from rag_app.tuning import tune_reranker
+
+    if not Path(args.questions).exists():
+        raise CliError(f"no such questions file or BEIR folder: {args.questions}")
+    settings = _settings(args)
+    if args.budget_minutes:
+        settings = settings.model_copy(update={"tune_budget_minutes": args.budget_minutes})
+    card = tune_reranker(Path(args.questions), settings, args.split, sys.stderr.isatty())
+    v = card["validation"]
+    best = v["trained"][f"{card['combine']}@{card['rerank_depth']}"]
+    print(
+        f"cross-encoder for {settings.collection!r} trained in {card['wall_seconds']:.0f} s "
+        f"({card['data']['pairs']} pairs, {card['settings']['steps']} steps); validation "
+        f"nDCG@10 {v['fused']:.4f} fused -> {best:.4f} reranked "
+        f"({card['combine']}, depth {card['rerank_depth']})"
+    )
+    return 0
+
+
 def list_configs() -> list[str]:
     from eval.retrieval import CONFIGS
 
@@ -236,6 +274,15 @@ def _parser() -> argparse.ArgumentParser:
     status = add("status", cmd_status, "documents, chunks and store size")
     status.add_argument("--json", action="store_true")
     add("config", cmd_config, "print the effective configuration")
+    tune = add("tune", cmd_tune, "train the collection's reranker from labelled questions")
+    tune.add_argument(
+        "--questions",
+        required=True,
+        metavar="FILE",
+        help='JSONL of {"question", "sources": [...]}, or a BEIR folder (queries + qrels)',
+    )
+    tune.add_argument("--split", default="train", help="qrels split of a BEIR folder")
+    tune.add_argument("--budget-minutes", type=float, metavar="N", help="training time cap")
     evaluation = sub.add_parser(
         "eval", help="measure retrieval and answer quality", description="Evaluation reports."
     )
@@ -300,7 +347,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     answers.add_argument("--fresh", action="store_true", help="discard earlier results in --out")
     answers.add_argument("--collection", help="collection for the docs (default eval-DIRNAME)")
-    for command in (ingest, ask, serve, status):
+    for command in (ingest, ask, serve, status, tune):
         command.add_argument("--collection", help="collection name (default from config)")
     return parser
 

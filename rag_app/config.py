@@ -197,8 +197,11 @@ class Settings(BaseSettings):
         "internet and HF_HUB_OFFLINE=0). Unset: the one `rag tune` trained for the collection, "
         "if any; otherwise the fused order is kept (and the log says so).",
     )
-    rerank_depth: int = Field(
-        50, ge=1, description="Fused candidates the cross-encoder scores (cost grows with it)."
+    rerank_depth: int | None = Field(
+        None,
+        ge=1,
+        description="Fused candidates the cross-encoder scores (cost grows with it). None: "
+        "the depth the tuned model's validation chose (its card), else all `retrieve_n`.",
     )
     rerank_max_length: int = Field(
         192, ge=32, description="Tokens of query + passage the cross-encoder reads."
@@ -227,6 +230,41 @@ class Settings(BaseSettings):
         "The documents do not answer this.",
         description="What the app says when the documents hold no answer.",
     )
+
+    # --- domain tuning (`rag tune`) ---------------------------------------------------------
+    tune_candidates: int = Field(
+        30, ge=2, description="Hybrid results per question that hard negatives are drawn from."
+    )
+    tune_negatives: int = Field(
+        7, ge=1, description="Hard negatives per labelled question (with its positives)."
+    )
+    tune_validation_share: float = Field(
+        0.1,
+        gt=0.0,
+        lt=1.0,
+        description="Share of the labelled questions held out for validation and early stopping.",
+    )
+    tune_max_length: int = Field(
+        160,
+        ge=32,
+        description="Tokens of question + passage while training; near the child chunk size "
+        "so little is cut, and short enough to train at CPU speed.",
+    )
+    tune_frozen_layers: int = Field(
+        2,
+        ge=0,
+        description="Lower transformer layers (and embeddings) kept frozen: cheaper backward "
+        "passes, and less forgetting with a few hundred questions.",
+    )
+    tune_batch_size: int = Field(16, ge=1, description="Training pairs per step.")
+    tune_epochs: int = Field(
+        3, ge=1, description="Passes over the labelled pairs (the time budget may stop earlier)."
+    )
+    tune_learning_rate: float = Field(5e-5, gt=0.0, description="Peak learning rate (AdamW).")
+    tune_budget_minutes: float = Field(
+        30.0, gt=0.0, description="Wall-time cap on training; the best checkpoint so far is kept."
+    )
+    tune_seed: int = Field(0, description="Seed for the split, negative sampling and training.")
 
     # --- evaluation ------------------------------------------------------------------------
     judge_backend: Literal["llamacpp", "openai"] = Field(

@@ -23,6 +23,7 @@ from rag_app.config import Settings, get_settings
 from rag_app.protocols import ParentStore, Reranker, Retriever
 from rag_app.retrieval.context import CountTokens, build_passages
 from rag_app.retrieval.fusion import reciprocal_rank_fusion
+from rag_app.retrieval.rerank import rerank_depth
 from rag_app.types import Answer, Filters, Passage, ScoredChunk
 
 
@@ -227,7 +228,7 @@ def retrieve_stage(parts: Components) -> Runnable[ChainState, ChainState]:
     ) -> list[ScoredChunk]:
         s, query = parts.settings, state.standalone
         reranker = parts.reranker
-        depth = s.top_k if reranker is None else s.rerank_depth
+        depth = s.top_k if reranker is None else rerank_depth(s, reranker)
         rankings = [retriever.retrieve(q, depth, state.filters) for q in [query, *state.expansions]]
         candidates = fuse_rankings(rankings, s.rrf_k)[:depth]
         if reranker is None:

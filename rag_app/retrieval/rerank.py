@@ -13,8 +13,11 @@ import threading
 from collections import OrderedDict
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
+from rag_app.config import Settings
+from rag_app.retrieval.fusion import reciprocal_rank_fusion
+from rag_app.tuning.cross_encoder import read_card
 from rag_app.types import ScoredChunk
 
 log = logging.getLogger(__name__)
@@ -42,12 +45,28 @@ class ScoreCache:
 
 
 class CrossEncoderReranker:
-    """Implements `Reranker` with a sentence-transformers `CrossEncoder`."""
+    """Implements `Reranker` with a sentence-transformers `CrossEncoder`.
 
-    def __init__(self, model: str, max_length: int = 192, batch_size: int = 32) -> None:
+    `combine` is "replace" (the cross-encoder's order wins) or "rrf" (its order RRF-fused with
+    the incoming fused order); a model `rag tune` trained says which won on its validation
+    questions in its card, and that is the default for it."""
+
+    def __init__(
+        self,
+        model: str,
+        max_length: int = 192,
+        batch_size: int = 32,
+        combine: Literal["replace", "rrf"] | None = None,
+        rrf_k: int = 60,
+    ) -> None:
         self.model_name = model
         self.max_length = max_length
         self.batch_size = batch_size
+        card = read_card(Path(model))
+        self.card = card
+        self.combine = combine or (card or {}).get("combine", "replace")
+        self.depth: int | None = (card or {}).get("rerank_depth")
+        self.rrf_k = rrf_k
         self.cache = ScoreCache()
         self._lock = threading.Lock()
 
@@ -79,14 +98,27 @@ class CrossEncoderReranker:
             return []
         scores = self.score(query, candidates)
         ranked = sorted(zip(candidates, scores, strict=True), key=lambda p: p[1], reverse=True)
-        return [
+        reranked = [
             ScoredChunk(chunk=c.chunk, score=s, scores={**c.scores, "rerank": s}, also_in=c.also_in)
-            for c, s in ranked[:k]
+            for c, s in ranked
+        ]
+        if self.combine == "replace":
+            return reranked[:k]
+        by_id = {c.chunk.id: c for c in reranked}
+        fused = reciprocal_rank_fusion(
+            [[(c.chunk.id, 0.0) for c in candidates], [(c.chunk.id, 0.0) for c in reranked]],
+            self.rrf_k,
+        )
+        return [
+            by_id[i].model_copy(update={"score": s, "scores": {**by_id[i].scores, "reranked": s}})
+            for i, s in fused[:k]
         ]
 
 
 class PassThroughReranker:
     """Used when no cross-encoder is available: keeps the fused order, and says why once."""
+
+    depth: int | None = None
 
     def __init__(self, reason: str) -> None:
         self.reason = reason
@@ -97,6 +129,12 @@ class PassThroughReranker:
             log.warning("reranking is off: %s; using the fused order", self.reason)
             self._warned = True
         return candidates[:k]
+
+
+def rerank_depth(settings: Settings, reranker: object | None) -> int:
+    """Candidates to rerank: as configured, else as the tuned model's validation chose, else
+    everything retrieved."""
+    return settings.rerank_depth or getattr(reranker, "depth", None) or settings.retrieve_n
 
 
 def tuned_reranker_dir(models_dir: Path, collection: str) -> Path:

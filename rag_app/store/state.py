@@ -150,6 +150,12 @@ class CollectionState:
         )
         return {row[0] for row in rows}
 
+    def first_child(self, source: str) -> Chunk | None:
+        """A document's first searchable child: its title and opening, the fallback passage
+        for a labelled document that retrieval did not find."""
+        found = self._chunks("kind = 'child' AND duplicate_of IS NULL AND source = ?", (source,))
+        return found[0] if found else None
+
     def child_ids_matching(self, filters: Filters) -> set[str]:
         """Searchable children inside `filters` (SQLite GLOB on the source path)."""
         clauses = ["kind = 'child'", "duplicate_of IS NULL"]

@@ -162,7 +162,7 @@ def test_rerank_decides_the_passage_order(ingested: Settings) -> None:
         reranker=reranker,
     )
     answer = chain.invoke("How do I borrow tools from the shed?")
-    assert hybrid.queries == [("How do I borrow tools from the shed?", ingested.rerank_depth)]
+    assert hybrid.queries == [("How do I borrow tools from the shed?", ingested.retrieve_n)]
     assert "blue logbook" in answer.contexts[0].text and not answer.abstained
     assert keyword.queries == []  # confident: no retry
 

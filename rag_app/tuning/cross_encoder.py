@@ -1,0 +1,273 @@
+"""Train a collection's cross-encoder from labelled questions, within a wall-time budget.
+
+The model starts from the bundled MiniLM bi-encoder weights (sentence-transformers turns them
+into a sequence-classification model with a fresh one-logit head) and learns with binary
+cross-entropy on (question, passage, 0/1) pairs: one positive and the mined hard negatives per
+question, the positives up-weighted by the negative ratio. CPU cost decides the rest: inputs cut
+near the child chunk size, the embeddings and lower layers frozen, validation on held-out
+questions to keep the best checkpoint and stop early.
+
+The folder written (`models_dir/rerankers/COLLECTION`) replaces the previous one only once it is
+complete, and carries `card.json`: base model, data, loss, settings, validation scores, wall
+time, and whether the cross-encoder's order should replace the fused order or be RRF-fused
+with it (decided on the validation questions).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+import tempfile
+import time
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from rag_app.config import Settings
+from rag_app.retrieval.fusion import reciprocal_rank_fusion
+from rag_app.tuning.data import Example
+
+CARD = "card.json"
+
+
+def ndcg10(ranked: Sequence[str], positives: set[str]) -> float:
+    """Binary-relevance nDCG@10 over passage texts (validation works on chunks, not docs)."""
+    dcg = sum(1 / math.log2(i + 2) for i, text in enumerate(ranked[:10]) if text in positives)
+    ideal = sum(1 / math.log2(i + 2) for i in range(min(10, len(positives))))
+    return dcg / ideal if ideal else math.nan
+
+
+def orders(
+    example: Example, scores: Sequence[float], depths: Sequence[int], rrf_k: int
+) -> dict[str, list[str]]:
+    """The validation candidates in every order the chain could use: fused (as retrieved),
+    and for each rerank depth d, the top d either replaced by the cross-encoder's order
+    ("replace@d") or RRF-combined with it ("rrf@d"), the rest kept in fused order."""
+    fused = list(example.candidates)
+    by_text = dict(zip(fused, scores, strict=True))
+    found: dict[str, list[str]] = {"fused": fused}
+    for d in depths:
+        top = sorted(fused[:d], key=lambda t: -by_text[t])
+        combined = reciprocal_rank_fusion(
+            [[(t, 0.0) for t in fused[:d]], [(t, 0.0) for t in top]], rrf_k
+        )
+        found[f"replace@{d}"] = top + fused[d:]
+        found[f"rrf@{d}"] = [t for t, _ in combined] + fused[d:]
+    return found
+
+
+def validate(
+    model: Any, examples: list[Example], depths: Sequence[int], rrf_k: int, batch_size: int
+) -> dict[str, float]:
+    """Mean nDCG@10 of each order in `orders` over held-out questions."""
+    totals: dict[str, list[float]] = {}
+    for example in examples:
+        if not example.candidates:
+            continue
+        pairs = [(example.question, text) for text in example.candidates]
+        scores = model.predict(pairs, batch_size=batch_size, show_progress_bar=False)
+        ranked = orders(example, [float(s) for s in scores], depths, rrf_k)
+        for name, order in ranked.items():
+            totals.setdefault(name, []).append(ndcg10(order, set(example.positives)))
+    return {name: sum(v) / len(v) for name, v in totals.items()}
+
+
+def best_use(scores: dict[str, float]) -> tuple[str, int]:
+    """(combine, depth) with the best validation nDCG@10; ties go to the shallower depth
+    (cheaper) and to "replace"."""
+    options = [name for name in scores if "@" in name]
+    best = max(options, key=lambda n: (scores[n], -int(n.split("@")[1]), n.startswith("replace")))
+    combine, depth = best.split("@")
+    return combine, int(depth)
+
+
+def _freeze(model: Any, layers: int) -> int:
+    """Freeze the embeddings and the lowest `layers` transformer layers; returns how many
+    parameters still train."""
+    backbone = model[0].auto_model.base_model
+    if layers > 0:
+        for parameter in backbone.embeddings.parameters():
+            parameter.requires_grad = False
+        for layer in backbone.encoder.layer[:layers]:
+            for parameter in layer.parameters():
+                parameter.requires_grad = False
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)
+
+
+def _pairs(examples: list[Example]) -> dict[str, list[Any]]:
+    rows: dict[str, list[Any]] = {"query": [], "passage": [], "label": []}
+    for example in examples:
+        for text, label in [(p, 1.0) for p in example.positives] + [
+            (n, 0.0) for n in example.negatives
+        ]:
+            rows["query"].append(example.question)
+            rows["passage"].append(text)
+            rows["label"].append(label)
+    return rows
+
+
+def _budget_callback(seconds: float) -> Any:
+    from transformers import TrainerCallback
+
+    class Budget(TrainerCallback):
+        """Stops training when the wall-time budget is spent, evaluating once more so the
+        best checkpoint is known."""
+
+        def __init__(self) -> None:
+            self.started = time.monotonic()
+            self.stopped_early = False
+
+        def on_step_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> Any:
+            if time.monotonic() - self.started > seconds:
+                control.should_training_stop = True
+                control.should_evaluate = True
+                control.should_save = True
+                self.stopped_early = True
+            return control
+
+    return Budget()
+
+
+def train_cross_encoder(
+    train: list[Example],
+    validation: list[Example],
+    base_model: str,
+    target: Path,
+    settings: Settings,
+    data: dict[str, Any],
+    progress: bool = False,
+) -> dict[str, Any]:
+    """Train, validate and install the cross-encoder at `target`; returns its card."""
+    import torch
+    from datasets import Dataset
+    from sentence_transformers.cross_encoder import (
+        CrossEncoder,
+        CrossEncoderTrainer,
+        CrossEncoderTrainingArguments,
+    )
+    from sentence_transformers.cross_encoder.evaluation import CrossEncoderRerankingEvaluator
+    from sentence_transformers.cross_encoder.losses import BinaryCrossEntropyLoss
+    from transformers import EarlyStoppingCallback
+
+    s = settings
+    started = time.perf_counter()
+    torch.manual_seed(s.tune_seed)
+    model = CrossEncoder(base_model, num_labels=1, max_length=s.tune_max_length, device="cpu")
+    trainable = _freeze(model, s.tune_frozen_layers)
+    deepest = s.rerank_depth or s.retrieve_n
+    depths = [d for d in (10, 20, 30, 50) if d < deepest] + [deepest]
+    before = validate(model, validation, depths, s.rrf_k, s.rerank_batch_size)
+    rows = _pairs(train)
+    positives = sum(rows["label"])
+    dataset = Dataset.from_dict(rows).shuffle(seed=s.tune_seed)
+    loss = BinaryCrossEntropyLoss(
+        model, pos_weight=torch.tensor((len(rows["label"]) - positives) / max(1.0, positives))
+    )
+    evaluator = CrossEncoderRerankingEvaluator(
+        samples=[
+            {"query": e.question, "positive": e.positives, "documents": e.candidates}
+            for e in validation
+        ],
+        at_k=10,
+        name="validation",
+        batch_size=s.rerank_batch_size,
+        always_rerank_positives=False,
+        show_progress_bar=False,
+    )
+    steps_per_epoch = max(1, math.ceil(len(dataset) / s.tune_batch_size))
+    eval_steps = max(10, steps_per_epoch // 3)
+    budget = _budget_callback(s.tune_budget_minutes * 60)
+    with tempfile.TemporaryDirectory(prefix="rag-tune-") as work:
+        args = CrossEncoderTrainingArguments(
+            output_dir=work,
+            num_train_epochs=s.tune_epochs,
+            per_device_train_batch_size=s.tune_batch_size,
+            learning_rate=s.tune_learning_rate,
+            warmup_ratio=0.1,
+            eval_strategy="steps",
+            eval_steps=eval_steps,
+            save_strategy="steps",
+            save_steps=eval_steps,
+            save_total_limit=2,
+            load_best_model_at_end=True,
+            metric_for_best_model="eval_validation_ndcg@10",
+            greater_is_better=True,
+            logging_steps=max(1, eval_steps // 3),
+            seed=s.tune_seed,
+            use_cpu=True,
+            dataloader_num_workers=0,
+            report_to="none",
+            disable_tqdm=not progress,
+        )
+        trainer = CrossEncoderTrainer(
+            model=model,
+            args=args,
+            train_dataset=dataset,
+            loss=loss,
+            evaluator=evaluator,
+            callbacks=[budget, EarlyStoppingCallback(early_stopping_patience=3)],
+        )
+        trainer.train()
+        steps = trainer.state.global_step
+    train_seconds = time.perf_counter() - started
+    after = validate(model, validation, depths, s.rrf_k, s.rerank_batch_size)
+    combine, depth = best_use(after)
+    card = {
+        "kind": "cross-encoder",
+        "base_model": base_model,
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "data": {
+            **data,
+            "train_questions": len(train),
+            "validation_questions": len(validation),
+            "pairs": len(rows["label"]),
+            "positives": int(positives),
+        },
+        "loss": "BinaryCrossEntropyLoss(pos_weight=negatives/positives)",
+        "settings": {
+            "max_length": s.tune_max_length,
+            "frozen_layers": s.tune_frozen_layers,
+            "trainable_parameters": trainable,
+            "batch_size": s.tune_batch_size,
+            "learning_rate": s.tune_learning_rate,
+            "epochs": s.tune_epochs,
+            "steps": steps,
+            "budget_minutes": s.tune_budget_minutes,
+            "stopped_by_budget": budget.stopped_early,
+            "seed": s.tune_seed,
+        },
+        "validation": {
+            "metric": "ndcg@10 over child chunks, binary relevance",
+            "fused": after["fused"],
+            "untrained": {k: v for k, v in before.items() if k != "fused"},
+            "trained": {k: v for k, v in after.items() if k != "fused"},
+        },
+        "combine": combine,
+        "rerank_depth": depth,
+        "wall_seconds": round(train_seconds, 1),
+        "pairs_per_second": round(steps * s.tune_batch_size / max(train_seconds, 1e-9), 2),
+    }
+    install(model, card, target)
+    return card
+
+
+def install(model: Any, card: dict[str, Any], target: Path) -> None:
+    """Save next to `target`, then swap: the old model serves until the new one is complete."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = target.with_name(target.name + ".new")
+    shutil.rmtree(staging, ignore_errors=True)
+    model.save(str(staging))
+    (staging / CARD).write_text(json.dumps(card, indent=2) + "\n")
+    old = target.with_name(target.name + ".old")
+    shutil.rmtree(old, ignore_errors=True)
+    if target.exists():
+        target.rename(old)
+    staging.rename(target)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def read_card(folder: Path) -> dict[str, Any] | None:
+    path = folder / CARD
+    return json.loads(path.read_text()) if path.is_file() else None

@@ -1,0 +1,132 @@
+import json
+from pathlib import Path
+
+import pytest
+
+from eval.beir import load_beir
+from eval.retrieval import BeirCollection
+from rag_app.config import Settings
+from rag_app.retrieval.hybrid import HybridRetriever
+from rag_app.retrieval.rerank import CrossEncoderReranker, load_reranker, tuned_reranker_dir
+from rag_app.tuning import tune_reranker
+from rag_app.tuning.cross_encoder import best_use, ndcg10, orders
+from rag_app.tuning.data import (
+    Example,
+    LabelError,
+    load_labelled,
+    mine_examples,
+    split_questions,
+)
+
+TINY = Path(__file__).parents[1] / "fixtures" / "beir-tiny"
+
+
+@pytest.fixture
+def tiny(settings: Settings) -> BeirCollection:
+    collection = BeirCollection(load_beir(TINY, "test"), settings)
+    collection.prepare()
+    return collection
+
+
+def test_mined_positives_are_from_relevant_documents_and_never_among_negatives(
+    tiny: BeirCollection,
+) -> None:
+    sources = tiny.store.state.documents().keys()
+    questions = load_labelled(TINY, sources, split="test")
+    assert {q.id for q in questions} == {"q1", "q2", "q3", "q4"}
+    retriever = HybridRetriever.from_store(tiny.store)
+
+    examples = mine_examples(questions, retriever, tiny.store.state, 6, 4, seed=0)
+
+    assert len(examples) == 4
+    for question, example in zip(questions, examples, strict=True):
+        relevant_text = {
+            c.search_text() for c in tiny.store.state.children() if c.source in question.relevant
+        }
+        assert example.positives and set(example.positives) <= relevant_text
+        assert not set(example.negatives) & relevant_text
+        assert 0 < len(example.negatives) <= 4
+
+
+def test_jsonl_labels_match_sources_by_suffix_or_glob_and_name_bad_lines(
+    tiny: BeirCollection, tmp_path: Path
+) -> None:
+    sources = list(tiny.store.state.documents().keys())
+    path = tmp_path / "labels.jsonl"
+    path.write_text(
+        json.dumps({"question": "shed hours?", "sources": ["docs/d1.md"]})
+        + "\n"
+        + json.dumps({"question": "bees?", "sources": ["*d5%2Ev2.md"]})
+        + "\n"
+    )
+    first, second = load_labelled(path, sources)
+    assert [Path(s).name for s in first.relevant] == ["d1.md"]
+    assert [Path(s).name for s in second.relevant] == ["d5%2Ev2.md"]
+
+    path.write_text(json.dumps({"question": "x?", "sources": ["nowhere.md"]}) + "\n")
+    with pytest.raises(LabelError, match=r"labels.jsonl:1: none of \['nowhere.md'\]"):
+        load_labelled(path, sources)
+
+
+def test_split_holds_out_at_least_one_question_reproducibly() -> None:
+    from rag_app.tuning.data import LabelledQuestion
+
+    questions = [LabelledQuestion(str(i), f"q{i}", frozenset({"s"})) for i in range(10)]
+    train, val = split_questions(questions, 0.2, seed=1)
+    assert len(val) == 2 and len(train) == 8
+    assert not {q.id for q in train} & {q.id for q in val}
+    assert split_questions(questions, 0.2, seed=1) == (train, val)
+    with pytest.raises(LabelError, match="too few"):
+        split_questions(questions[:1], 0.2, seed=1)
+
+
+def test_validation_orders_and_the_choice_between_them() -> None:
+    example = Example("q", ["good"], [], candidates=["bad1", "bad2", "good", "bad3"])
+    scores = [0.1, 0.2, 0.9, 0.0]  # the cross-encoder puts "good" first
+    found = orders(example, scores, depths=[2, 4], rrf_k=60)
+    assert found["fused"] == ["bad1", "bad2", "good", "bad3"]
+    assert found["replace@2"] == ["bad2", "bad1", "good", "bad3"]  # "good" beyond depth 2
+    assert found["replace@4"][0] == "good"
+    assert ndcg10(found["replace@4"], {"good"}) == 1.0
+    assert ndcg10(found["fused"], {"good"}) == pytest.approx(0.5)
+    assert best_use({"replace@10": 0.7, "rrf@10": 0.7, "replace@50": 0.7}) == ("replace", 10)
+    assert best_use({"replace@10": 0.6, "rrf@30": 0.8}) == ("rrf", 30)
+
+
+@pytest.mark.integration
+def test_rag_tune_trains_a_loadable_cross_encoder_that_the_chain_picks_up(
+    tiny: BeirCollection, capsys: pytest.CaptureFixture[str]
+) -> None:
+    settings = tiny.settings.model_copy(
+        update={
+            "tune_epochs": 1,
+            "tune_batch_size": 4,
+            "tune_validation_share": 0.25,
+            "tune_max_length": 64,
+            "tune_candidates": 6,
+            "tune_negatives": 3,
+        }
+    )
+    tiny.close()
+    card = tune_reranker(TINY, settings, split="test")
+
+    folder = tuned_reranker_dir(settings.models_dir, settings.collection)
+    try:
+        assert json.loads((folder / "card.json").read_text()) == card
+        assert card["data"]["train_questions"] == 3 and card["data"]["validation_questions"] == 1
+        assert card["settings"]["steps"] >= 1
+        assert card["combine"] in ("replace", "rrf") and card["rerank_depth"] >= 1
+        reranker = load_reranker(None, settings.models_dir, settings.collection, 64, 8)
+        assert isinstance(reranker, CrossEncoderReranker)
+        assert reranker.depth == card["rerank_depth"] and reranker.combine == card["combine"]
+
+        from rag_app.cli import main
+
+        capsys.readouterr()
+        assert main(["status", "--json", "--collection", settings.collection]) == 0
+        status = json.loads(capsys.readouterr().out)
+        assert status["reranker"].startswith(f"{folder} (tuned ")
+    finally:
+        import shutil
+
+        shutil.rmtree(folder)
