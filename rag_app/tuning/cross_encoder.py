@@ -158,16 +158,21 @@ def train_cross_encoder(
     trainable = _freeze(model, s.tune_frozen_layers)
     deepest = s.rerank_depth or s.retrieve_n
     depths = [d for d in (10, 20, 30, 50) if d < deepest] + [deepest]
-    before = validate(model, validation, depths, s.rrf_k, s.rerank_batch_size)
     rows = _pairs(train)
     positives = sum(rows["label"])
     dataset = Dataset.from_dict(rows).shuffle(seed=s.tune_seed)
     loss = BinaryCrossEntropyLoss(
         model, pos_weight=torch.tensor((len(rows["label"]) - positives) / max(1.0, positives))
     )
+    # Checkpoint selection reranks a shorter list than the final validation: each evaluation
+    # costs ~len(validation) x tune_candidates forward passes, paid several times per epoch.
     evaluator = CrossEncoderRerankingEvaluator(
         samples=[
-            {"query": e.question, "positive": e.positives, "documents": e.candidates}
+            {
+                "query": e.question,
+                "positive": e.positives,
+                "documents": e.candidates[: s.tune_candidates],
+            }
             for e in validation
         ],
         at_k=10,
@@ -177,7 +182,7 @@ def train_cross_encoder(
         show_progress_bar=False,
     )
     steps_per_epoch = max(1, math.ceil(len(dataset) / s.tune_batch_size))
-    eval_steps = max(10, steps_per_epoch // 3)
+    eval_steps = max(10, steps_per_epoch // 2)
     budget = _budget_callback(s.tune_budget_minutes * 60)
     with tempfile.TemporaryDirectory(prefix="rag-tune-") as work:
         args = CrossEncoderTrainingArguments(
@@ -185,7 +190,7 @@ def train_cross_encoder(
             num_train_epochs=s.tune_epochs,
             per_device_train_batch_size=s.tune_batch_size,
             learning_rate=s.tune_learning_rate,
-            warmup_ratio=0.1,
+            warmup_steps=0.1,  # a float is a share of all steps (Transformers v5)
             eval_strategy="steps",
             eval_steps=eval_steps,
             save_strategy="steps",
@@ -241,7 +246,6 @@ def train_cross_encoder(
         "validation": {
             "metric": "ndcg@10 over child chunks, binary relevance",
             "fused": after["fused"],
-            "untrained": {k: v for k, v in before.items() if k != "fused"},
             "trained": {k: v for k, v in after.items() if k != "fused"},
         },
         "combine": combine,
