@@ -57,12 +57,36 @@ def test_pass_through_keeps_order_and_warns_once(caplog: pytest.LogCaptureFixtur
     ) == 1
 
 
-def test_unavailable_models_fail_over_to_pass_through(tmp_path: Path) -> None:
+def test_rrf_combine_keeps_a_strong_fused_first_above_a_weak_rerank_win() -> None:
+    reranker = CrossEncoderReranker("unused", combine="rrf", rrf_k=1)
+    reranker.__dict__["model"] = KeywordModel()
+    candidates = _candidates("shed", "nothing", "when shed closed")
+    top = reranker.rerank("when is the shed closed", candidates, k=3)
+    # fused ranks c0 c1 c2; cross-encoder ranks c2 c0 c1; RRF(k=1): c0 = 1/2 + 1/3, c2 = 1/4 + 1/2
+    assert [h.chunk.id for h in top] == ["c0", "c2", "c1"]
+    assert top[1].scores["rerank"] == 3.0 and "reranked" in top[1].scores
+
+
+def test_rerank_depth_comes_from_config_then_the_tuned_card_then_retrieve_n() -> None:
+    from rag_app.config import Settings
+    from rag_app.retrieval.rerank import rerank_depth
+
+    tuned = CrossEncoderReranker("unused")
+    tuned.depth = 20
+    assert rerank_depth(Settings(rerank_depth=7), tuned) == 7
+    assert rerank_depth(Settings(), tuned) == 20
+    assert rerank_depth(Settings(retrieve_n=40), PassThroughReranker("x")) == 40
+
+
+def test_unavailable_models_fail_over_to_pass_through(
+    tmp_path: Path, no_network: list[object]
+) -> None:
     none = load_reranker(None, tmp_path, "default", 128, 8)
     assert isinstance(none, PassThroughReranker) and "none tuned" in none.reason
     hub = load_reranker("cross-encoder/ms-marco-MiniLM-L6-v2", tmp_path, "default", 128, 8)
     assert isinstance(hub, PassThroughReranker)
     assert "cross-encoder/ms-marco-MiniLM-L6-v2" in hub.reason
+    assert no_network == []  # offline mode refused it without trying the network
 
 
 def test_a_tuned_cross_encoder_folder_is_picked_up(tmp_path: Path) -> None:
