@@ -42,7 +42,7 @@ def test_ingest_status_and_config(docs_dir: Path, capsys: pytest.CaptureFixture[
     assert main(["ingest", str(docs_dir), "--exclude", "*.txt"]) == 0
     assert "1 removed" in capsys.readouterr().out
     assert main(["config"]) == 0
-    assert 'fusion = "rrf"' in capsys.readouterr().out
+    assert 'fusion = "alpha"' in capsys.readouterr().out
 
 
 def test_failed_files_make_ingest_exit_1(

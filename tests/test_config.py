@@ -9,7 +9,7 @@ from rag_app.config import Settings
 def test_defaults_are_usable(rag_home: Path) -> None:
     s = Settings()
     assert s.home == rag_home
-    assert s.fusion == "rrf" and s.rrf_k == 60 and s.top_k == 5 and s.retrieve_n == 50
+    assert s.fusion == "alpha" and s.alpha == 0.5 and s.top_k == 5 and s.retrieve_n == 50
     assert s.chroma_dir == rag_home / "chroma"
     assert s.collection_dir == rag_home / "collections" / "default"
 
