@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import csv
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+
+from rag_app.files import iter_jsonl
 
 
 class DatasetError(ValueError):
@@ -30,19 +31,10 @@ class BeirDataset:
 
 
 def _jsonl(path: Path) -> Iterator[tuple[int, dict[str, object]]]:
-    if not path.is_file():
-        raise DatasetError(f"{path} is missing")
-    with path.open(encoding="utf-8") as lines:
-        for number, line in enumerate(lines, start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as err:
-                raise DatasetError(f"{path}:{number}: not JSON ({err.msg})") from None
-            if not isinstance(record, dict) or "_id" not in record:
-                raise DatasetError(f"{path}:{number}: a record needs an '_id'")
-            yield number, record
+    for number, record in iter_jsonl(path, DatasetError):
+        if not isinstance(record, dict) or "_id" not in record:
+            raise DatasetError(f"{path}:{number}: a record needs an '_id'")
+        yield number, record
 
 
 def load_qrels(path: Path) -> dict[str, dict[str, int]]:

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from eval.beir import DatasetError
+from rag_app.files import iter_jsonl
 
 _REFERENCE_KEYS = ("reference", "ground_truth", "answer")
 
@@ -54,20 +55,11 @@ def _question(record: Any, where: str) -> Question:
 
 
 def _records(path: Path) -> list[Question]:
+    if path.suffix == ".jsonl":
+        return [_question(r, f"{path}:{n}") for n, r in iter_jsonl(path, DatasetError)]
     if not path.is_file():
         raise DatasetError(f"{path} is missing")
     text = path.read_text(encoding="utf-8")
-    if path.suffix == ".jsonl":
-        questions = []
-        for number, line in enumerate(text.splitlines(), start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as err:
-                raise DatasetError(f"{path}:{number}: not JSON ({err.msg})") from None
-            questions.append(_question(record, f"{path}:{number}"))
-        return questions
     try:
         data = json.loads(text)
     except json.JSONDecodeError as err:

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from rag_app.files import replace_dir
 from rag_app.types import Chunk
 
 
@@ -52,12 +53,7 @@ class BM25Index:
             self._retriever.save(str(tmp), show_progress=False)
             self._tokenizer.save_vocab(str(tmp))
         (tmp / "ids.json").write_text(json.dumps({"generation": self.generation, "ids": self.ids}))
-        old = folder.with_name(folder.name + ".old")
-        shutil.rmtree(old, ignore_errors=True)
-        if folder.exists():
-            folder.rename(old)
-        tmp.rename(folder)
-        shutil.rmtree(old, ignore_errors=True)
+        replace_dir(tmp, folder)
 
     @classmethod
     def load(cls, folder: Path) -> BM25Index | None:

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from rag_app.config import Settings
+from rag_app.files import replace_dir
 from rag_app.retrieval.fusion import reciprocal_rank_fusion
 from rag_app.tuning.data import Example
 
@@ -264,12 +265,7 @@ def install(model: Any, card: dict[str, Any], target: Path) -> None:
     shutil.rmtree(staging, ignore_errors=True)
     model.save(str(staging))
     (staging / CARD).write_text(json.dumps(card, indent=2) + "\n")
-    old = target.with_name(target.name + ".old")
-    shutil.rmtree(old, ignore_errors=True)
-    if target.exists():
-        target.rename(old)
-    staging.rename(target)
-    shutil.rmtree(old, ignore_errors=True)
+    replace_dir(staging, target)
 
 
 def read_card(folder: Path) -> dict[str, Any] | None:

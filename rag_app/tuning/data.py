@@ -15,12 +15,12 @@ the collection's documents.
 from __future__ import annotations
 
 import fnmatch
-import json
 import random
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from rag_app.files import iter_jsonl
 from rag_app.protocols import Retriever
 from rag_app.store.state import CollectionState
 
@@ -63,13 +63,9 @@ def _beir_questions(folder: Path, split: str, sources: list[str]) -> list[Labell
 
 def _jsonl_questions(path: Path, sources: list[str]) -> list[LabelledQuestion]:
     questions = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as err:
-            raise LabelError(f"{path}:{number}: not JSON ({err.msg})") from None
+    for number, record in iter_jsonl(path, LabelError):
+        if not isinstance(record, dict):
+            raise LabelError(f"{path}:{number}: expected an object with 'question', 'sources'")
         text, patterns = record.get("question"), record.get("sources")
         if not isinstance(text, str) or not text.strip():
             raise LabelError(f"{path}:{number}: 'question' must be a non-empty string")
