@@ -65,8 +65,9 @@ def _scorer(judge: FakeJudge) -> Scorer:
     return Scorer(judge, DeterministicFakeEmbedding(size=16), timeout_s=60, relevancy_questions=1)
 
 
-def test_two_question_run_with_a_fake_judge(tmp_path: Path) -> None:
-    """The pipeline end to end: RAGAS metrics, our checks, abstention, the report files."""
+def test_two_question_run_with_a_fake_judge(tmp_path: Path, no_network: list[object]) -> None:
+    """The pipeline end to end: RAGAS metrics, our checks, abstention, the report files; RAGAS
+    (telemetry included) makes no network call."""
     questions = [
         Question("q1", QUESTION, reference="It is closed on Mondays."),
         Question("q2", "Who built GLM-130B?", answerable=False),
@@ -98,6 +99,7 @@ def test_two_question_run_with_a_fake_judge(tmp_path: Path) -> None:
     lines = [json.loads(line) for line in (tmp_path / "answers.jsonl").read_text().splitlines()]
     assert {line["id"] for line in lines} == {"q1", "q2"}
     assert lines[-1]["abstained"] is True
+    assert no_network == []
 
 
 def test_a_judge_that_disagrees_lowers_the_scores(tmp_path: Path) -> None:
