@@ -29,8 +29,13 @@ class Embedder(Embeddings):
         self.batch_size = batch_size
         self._lock = threading.Lock()
 
+    @property
+    def model(self) -> str:
+        """The model's name, as LangChain embeddings report it (RAGAS logs it as a string)."""
+        return self.name
+
     @cached_property
-    def model(self) -> SentenceTransformer:
+    def encoder(self) -> SentenceTransformer:
         from sentence_transformers import SentenceTransformer
 
         with self._lock:
@@ -39,21 +44,21 @@ class Embedder(Embeddings):
     @cached_property
     def tokenizer(self) -> PreTrainedTokenizerBase:
         """The model's own tokenizer, loaded without the weights (chunking needs only this)."""
-        if "model" in self.__dict__:
-            return self.model.tokenizer
+        if "encoder" in self.__dict__:
+            return self.encoder.tokenizer
         from transformers import AutoTokenizer
 
         return AutoTokenizer.from_pretrained(str(self.spec.path), local_files_only=True)
 
     @property
     def dimension(self) -> int:
-        dimension = self.model.get_sentence_embedding_dimension()
+        dimension = self.encoder.get_sentence_embedding_dimension()
         if dimension is None:
             raise ValueError(f"{self.name} does not report its embedding dimension")
         return int(dimension)
 
     def warm_up(self) -> None:
-        _ = self.model
+        _ = self.encoder
 
     def tokenize(self, text: str) -> list[int]:
         """Token ids without special tokens; chunk sizes and context budgets count these.
@@ -72,7 +77,7 @@ class Embedder(Embeddings):
     def _encode(self, texts: list[str], show_progress: bool) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        vectors: Any = self.model.encode(
+        vectors: Any = self.encoder.encode(
             texts,
             batch_size=self.batch_size,
             normalize_embeddings=True,

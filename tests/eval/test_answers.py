@@ -176,3 +176,26 @@ def test_evaluate_answers_through_the_real_chain(settings: Settings, docs_dir: P
     assert s["answerable"]["metrics"]["citation_validity"] == 1.0
     assert (out / "summary.md").read_text().startswith("# Answers:")
     assert (out / "metrics.png").stat().st_size > 1000
+
+
+@pytest.mark.integration
+def test_our_embedder_works_as_the_ragas_embedding_model(tmp_path: Path) -> None:
+    """RAGAS logs `embeddings.model` as a string; a real run once lost answer relevancy and
+    semantic similarity to NaN because ours returned the SentenceTransformer there."""
+    from rag_app.models.embeddings import get_embedder
+
+    scorer = Scorer(FakeJudge(question=QUESTION), get_embedder("all-MiniLM-L6-v2"), 60, 1)
+    record = Record(
+        Question("q1", QUESTION, reference="It is closed on Mondays."),
+        {
+            "answer": "The shed is closed on Mondays [1].",
+            "abstained": False,
+            "contexts": [{"n": 1, "text": "The shed is closed on Mondays."}],
+            "citations": [1],
+            "invalid_citations": [],
+            "timings": {},
+        },
+    )
+    scores = scorer.score(record)
+    assert scores["answer_relevancy"] == pytest.approx(1.0, abs=1e-3)
+    assert 0.5 < scores["semantic_similarity"] <= 1.0
