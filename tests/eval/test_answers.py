@@ -10,6 +10,7 @@ from eval.answers import (
     AnswerEvaluation,
     Record,
     Scorer,
+    answer_record,
     citation_validity,
     cited_sentences,
     evaluate_answers,
@@ -117,17 +118,7 @@ def test_a_judge_that_disagrees_lowers_the_scores(tmp_path: Path) -> None:
 def test_unparseable_judge_output_gives_nan_not_a_score(tmp_path: Path) -> None:
     judge = FakeListChatModel(responses=["I am not JSON"])
     scorer = Scorer(judge, DeterministicFakeEmbedding(size=16), 60, 1)
-    record = Record(
-        Question("q1", QUESTION),
-        {
-            "answer": "Closed on Mondays [1].",
-            "abstained": False,
-            "contexts": [{"n": 1, "text": "Closed on Mondays."}],
-            "citations": [1],
-            "invalid_citations": [],
-            "timings": {},
-        },
-    )
+    record = Record(Question("q1", QUESTION), answer_record(_answer("Closed on Mondays [1].")))
     scores = scorer.score(record)
     assert math.isnan(scores["faithfulness"])
     assert math.isnan(scores["citation_support"])  # "I am not JSON" is neither yes nor no
@@ -187,14 +178,7 @@ def test_our_embedder_works_as_the_ragas_embedding_model(tmp_path: Path) -> None
     scorer = Scorer(FakeJudge(question=QUESTION), get_embedder("all-MiniLM-L6-v2"), 60, 1)
     record = Record(
         Question("q1", QUESTION, reference="It is closed on Mondays."),
-        {
-            "answer": "The shed is closed on Mondays [1].",
-            "abstained": False,
-            "contexts": [{"n": 1, "text": "The shed is closed on Mondays."}],
-            "citations": [1],
-            "invalid_citations": [],
-            "timings": {},
-        },
+        answer_record(_answer("The shed is closed on Mondays [1].")),
     )
     scores = scorer.score(record)
     assert scores["answer_relevancy"] == pytest.approx(1.0, abs=1e-3)
