@@ -329,27 +329,21 @@ class AnswerEvaluation:
     def run(self, questions: list[Question], progress: bool = False) -> list[Record]:
         records = self._load(questions)
         todo = [q for q in questions if records.get(q.id) is None or records[q.id].scores is None]
-        bar = None
-        if progress:
-            from tqdm import tqdm
+        from tqdm import tqdm
 
-            bar = tqdm(total=len(questions), initial=len(questions) - len(todo), unit="q")
-        for question in todo:
-            record = records.get(question.id)
-            if record is None:
-                if bar:
+        done = len(questions) - len(todo)
+        with tqdm(total=len(questions), initial=done, unit="q", disable=not progress) as bar:
+            for question in todo:
+                record = records.get(question.id)
+                if record is None:
                     bar.set_description("answering")
-                record = Record(question, answer_record(self.answer(question.question)))
-                self._append(record)
-            if bar:
+                    record = Record(question, answer_record(self.answer(question.question)))
+                    self._append(record)
                 bar.set_description("judging")
-            record.scores = self.scorer.score(record)
-            self._append(record)
-            records[question.id] = record
-            if bar:
+                record.scores = self.scorer.score(record)
+                self._append(record)
+                records[question.id] = record
                 bar.update()
-        if bar:
-            bar.close()
         return [records[q.id] for q in questions]
 
 
@@ -439,8 +433,7 @@ def evaluate_answers(
     finally:
         ingestor.store.close()
     if not report.ok:
-        failed = [f"{f.source}: {f.reason}" for f in report.files if f.outcome == "failed"]
-        raise ValueError(f"ingesting {docs} failed: {failed[:3]}")
+        raise ValueError(f"ingesting {docs} failed: {report.failures()[:3]}")
     judge = judge_settings(settings)
     config = fingerprint(
         settings,

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote
 
-from eval.beir import BeirDataset, load_beir
+from eval.beir import BeirDataset, load_beir, load_beir_queries
 from eval.metrics import evaluate, ndcg_at_k
 from eval.report import markdown_table, percentile_ms, provenance, quality_vs_latency_plot
 from eval.report import write_json as _write_json
@@ -114,7 +114,7 @@ class BeirCollection:
         self.write_corpus()
         report = Ingestor(self.settings, self.store).run([self.folder], progress=progress)
         if not report.ok:
-            failed = [f"{f.source}: {f.reason}" for f in report.files if f.outcome == "failed"]
+            failed = report.failures()
             raise ValueError(f"ingesting the {self.dataset.name} corpus failed: {failed[:3]}")
         self._docs = None
         stats = self.store.state.stats()
@@ -175,11 +175,9 @@ class ConfigRun:
 
 
 def _progress(items: Any, desc: str, show: bool) -> Any:
-    if not show:
-        return items
     from tqdm import tqdm
 
-    return tqdm(items, desc=desc, unit="q", leave=False)
+    return tqdm(items, desc=desc, unit="q", leave=False, disable=not show)
 
 
 def rerank_ranking(
@@ -257,8 +255,8 @@ def tune(
     progress: bool,
 ) -> Tuning:
     """Fusion parameters, then (with a reranker) the rerank depth, on `split`'s queries."""
-    data = load_beir(folder, split)
-    queries = dict(list(data.queries.items())[:limit]) if limit else data.queries
+    all_queries, qrels = load_beir_queries(folder, split)  # the corpus is ingested already
+    queries = dict(list(all_queries.items())[:limit]) if limit else all_queries
     n = collection.chunks_for(100)
     base = collection.retriever("rrf", n, None)
     dense: dict[str, Ranking] = {}
@@ -266,7 +264,7 @@ def tune(
     for qid, text in _progress(list(queries.items()), f"tune ({split})", progress):
         dense[qid] = base.dense(text, n)
         sparse[qid] = base.sparse(text, n)
-    rrf_k, alpha, table = tune_fusion(dense, sparse, data.qrels, collection.rank_documents, grid)
+    rrf_k, alpha, table = tune_fusion(dense, sparse, qrels, collection.rank_documents, grid)
     tuning = Tuning(split, len(queries), rrf_k, alpha, grid=table)
     if reranker is None or collection.settings.rerank_depth or getattr(reranker, "depth", None):
         return tuning  # the depth is configured, or chosen on the tuned model's validation set
@@ -280,7 +278,7 @@ def tune(
         for depth in sorted(grid.rerank_depths, reverse=True):  # the deepest fills the cache
             ranked = rerank_ranking(reranker, text, hits, depth)
             docs = collection.rank_documents([h.chunk.id for h in ranked])
-            per_depth[depth].append(ndcg_at_k(docs, data.qrels[qid], 10))
+            per_depth[depth].append(ndcg_at_k(docs, qrels[qid], 10))
     table["rerank_depth"] = {
         str(d): sum(v) / len(v) if v else math.nan for d, v in per_depth.items()
     }
@@ -394,10 +392,7 @@ def _reranker(collection: BeirCollection, wanted: bool) -> tuple[Reranker | None
         return None, "not used"
     from rag_app.retrieval.rerank import CrossEncoderReranker, load_reranker
 
-    s = collection.settings
-    reranker = load_reranker(
-        s.reranker_model, s.models_dir, s.collection, s.rerank_max_length, s.rerank_batch_size
-    )
+    reranker = load_reranker(collection.settings)
     if isinstance(reranker, CrossEncoderReranker):
         return reranker, reranker.model_name
     return None, f"skipped: {reranker.reason} (train one with `rag tune`)"

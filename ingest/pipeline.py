@@ -52,6 +52,10 @@ class IngestReport:
     def ok(self) -> bool:
         return self.count("failed") == 0
 
+    def failures(self) -> list[str]:
+        """ "source: reason" for each file that failed."""
+        return [f"{f.source}: {f.reason}" for f in self.files if f.outcome == "failed"]
+
     def summary(self) -> str:
         return (
             f"{self.count('ingested')} ingested, {self.count('skipped')} unchanged, "

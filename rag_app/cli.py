@@ -42,9 +42,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         report = ingestor.run(args.paths, prune=not args.no_prune, progress=sys.stderr.isatty())
     finally:
         ingestor.store.close()
-    for result in report.files:
-        if result.outcome == "failed":
-            print(f"failed: {result.source}: {result.reason}", file=sys.stderr)
+    for failure in report.failures():
+        print(f"failed: {failure}", file=sys.stderr)
     print(report.summary())
     return 0 if report.ok else 1
 

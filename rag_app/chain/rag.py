@@ -89,13 +89,7 @@ class Components:
             return None
         from rag_app.retrieval.rerank import load_reranker
 
-        return load_reranker(
-            s.reranker_model,
-            s.models_dir,
-            s.collection,
-            s.rerank_max_length,
-            s.rerank_batch_size,
-        )
+        return load_reranker(s)
 
     @cached_property
     def parents(self) -> ParentStore | None:

@@ -63,7 +63,6 @@ class CrossEncoderReranker:
         self.max_length = max_length
         self.batch_size = batch_size
         card = read_card(Path(model))
-        self.card = card
         self.combine = combine or (card or {}).get("combine", "replace")
         self.depth: int | None = (card or {}).get("rerank_depth")
         self.rrf_k = rrf_k
@@ -142,12 +141,11 @@ def tuned_reranker_dir(models_dir: Path, collection: str) -> Path:
     return models_dir / "rerankers" / collection
 
 
-def load_reranker(
-    name: str | None, models_dir: Path, collection: str, max_length: int, batch_size: int
-) -> CrossEncoderReranker | PassThroughReranker:
+def load_reranker(settings: Settings) -> CrossEncoderReranker | PassThroughReranker:
     """The configured cross-encoder, else the collection's tuned one, else a pass-through."""
-    candidates = [name] if name else []
-    tuned = tuned_reranker_dir(models_dir, collection)
+    s = settings
+    candidates = [s.reranker_model] if s.reranker_model else []
+    tuned = tuned_reranker_dir(s.models_dir, s.collection)
     if tuned.is_dir():
         candidates.append(str(tuned))
     if not candidates:
@@ -156,7 +154,9 @@ def load_reranker(
         )
     failures = []
     for candidate in candidates:
-        reranker = CrossEncoderReranker(candidate, max_length, batch_size)
+        reranker = CrossEncoderReranker(
+            candidate, s.rerank_max_length, s.rerank_batch_size, rrf_k=s.rrf_k
+        )
         try:
             reranker.warm_up()
         except (OSError, ValueError) as err:  # offline hub name, missing or broken folder

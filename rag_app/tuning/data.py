@@ -125,14 +125,11 @@ def mine_examples(
     seed: int,
     progress: bool = False,
 ) -> list[Example]:
-    rng = random.Random(seed)
-    items: Iterable[LabelledQuestion] = questions
-    if progress:
-        from tqdm import tqdm
+    from tqdm import tqdm
 
-        items = tqdm(questions, desc="mining negatives", unit="q")
+    rng = random.Random(seed)
     examples = []
-    for q in items:
+    for q in tqdm(questions, desc="mining negatives", unit="q", disable=not progress):
         hits = retriever.retrieve(q.question, candidates)
         best: dict[str, str] = {}
         pool: list[str] = []

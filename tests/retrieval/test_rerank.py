@@ -3,6 +3,7 @@ from pathlib import Path
 
 import pytest
 
+from rag_app.config import Settings
 from rag_app.retrieval.rerank import (
     CrossEncoderReranker,
     PassThroughReranker,
@@ -68,7 +69,6 @@ def test_rrf_combine_keeps_a_strong_fused_first_above_a_weak_rerank_win() -> Non
 
 
 def test_rerank_depth_comes_from_config_then_the_tuned_card_then_retrieve_n() -> None:
-    from rag_app.config import Settings
     from rag_app.retrieval.rerank import rerank_depth
 
     tuned = CrossEncoderReranker("unused")
@@ -81,9 +81,12 @@ def test_rerank_depth_comes_from_config_then_the_tuned_card_then_retrieve_n() ->
 def test_unavailable_models_fail_over_to_pass_through(
     tmp_path: Path, no_network: list[object]
 ) -> None:
-    none = load_reranker(None, tmp_path, "default", 128, 8)
+    settings = Settings(models_dir=tmp_path, rerank_max_length=128, rerank_batch_size=8)
+    none = load_reranker(settings)
     assert isinstance(none, PassThroughReranker) and "none tuned" in none.reason
-    hub = load_reranker("cross-encoder/ms-marco-MiniLM-L6-v2", tmp_path, "default", 128, 8)
+    hub = load_reranker(
+        settings.model_copy(update={"reranker_model": "cross-encoder/ms-marco-MiniLM-L6-v2"})
+    )
     assert isinstance(hub, PassThroughReranker)
     assert "cross-encoder/ms-marco-MiniLM-L6-v2" in hub.reason
     assert no_network == []  # offline mode refused it without trying the network
@@ -97,7 +100,9 @@ def test_a_tuned_cross_encoder_folder_is_picked_up(tmp_path: Path) -> None:
     base = resolve_embedder("all-MiniLM-L6-v2").path
     folder = tuned_reranker_dir(tmp_path, "default")
     CrossEncoder(str(base), num_labels=1, max_length=64).save(str(folder))
-    reranker = load_reranker(None, tmp_path, "default", 64, 8)
+    reranker = load_reranker(
+        Settings(models_dir=tmp_path, rerank_max_length=64, rerank_batch_size=8)
+    )
     assert isinstance(reranker, CrossEncoderReranker) and reranker.model_name == str(folder)
     top = reranker.rerank("tool shed hours", _candidates("shed opens at 8", "compost bins"), k=2)
     assert len(top) == 2 and all("rerank" in h.scores for h in top)

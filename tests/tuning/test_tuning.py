@@ -116,7 +116,9 @@ def test_rag_tune_trains_a_loadable_cross_encoder_that_the_chain_picks_up(
         assert card["data"]["train_questions"] == 3 and card["data"]["validation_questions"] == 1
         assert card["settings"]["steps"] >= 1
         assert card["combine"] in ("replace", "rrf") and card["rerank_depth"] >= 1
-        reranker = load_reranker(None, settings.models_dir, settings.collection, 64, 8)
+        reranker = load_reranker(
+            settings.model_copy(update={"rerank_max_length": 64, "rerank_batch_size": 8})
+        )
         assert isinstance(reranker, CrossEncoderReranker)
         assert reranker.depth == card["rerank_depth"] and reranker.combine == card["combine"]
 
