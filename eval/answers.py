@@ -314,13 +314,28 @@ class AnswerEvaluation:
         write_json(run_file, self.config)
         by_id = {q.id: q for q in questions}
         records: dict[str, Record] = {}
-        if self.path.is_file():
-            for line in self.path.read_text().splitlines():
-                data = json.loads(line)
-                if data["id"] in by_id:  # the last line per question wins
-                    answer = {k: data[k] for k in ANSWER_KEYS}
-                    records[data["id"]] = Record(by_id[data["id"]], answer, data.get("scores"))
+        for data in self._saved_lines():
+            if data["id"] in by_id:  # the last line per question wins
+                answer = {k: data[k] for k in ANSWER_KEYS}
+                records[data["id"]] = Record(by_id[data["id"]], answer, data.get("scores"))
         return records
+
+    def _saved_lines(self) -> list[dict[str, Any]]:
+        """The records appended so far. A run killed mid-append leaves a torn last line: it is
+        dropped (that question is redone), so the next append starts on a line of its own."""
+        if not self.path.is_file():
+            return []
+        lines = self.path.read_text(encoding="utf-8").splitlines()
+        parsed: list[dict[str, Any]] = []
+        for number, line in enumerate(lines, start=1):
+            try:
+                parsed.append(json.loads(line))
+            except json.JSONDecodeError as err:
+                if number < len(lines):
+                    raise ValueError(f"{self.path}:{number}: not JSON ({err.msg})") from None
+                lines.pop()
+                self.path.write_text("".join(f"{kept}\n" for kept in lines), encoding="utf-8")
+        return parsed
 
     def _append(self, record: Record) -> None:
         with self.path.open("a", encoding="utf-8") as lines:

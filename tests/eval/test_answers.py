@@ -142,6 +142,34 @@ def test_rerun_resumes_and_refuses_another_configuration(tmp_path: Path) -> None
         AnswerEvaluation(tmp_path, answer, _scorer(judge), {"run": 2}).run(questions)
 
 
+def test_a_run_killed_mid_append_resumes(tmp_path: Path) -> None:
+    questions = [Question("q1", QUESTION, reference="Mondays."), Question("q2", "Tools?")]
+    asked: list[str] = []
+
+    def answer(q: str) -> Answer:
+        asked.append(q)
+        return _answer("Closed on Mondays [1].")
+
+    judge = FakeJudge(question=QUESTION)
+    AnswerEvaluation(tmp_path, answer, _scorer(judge), {"run": 1}).run(questions[:1])
+    with (tmp_path / "answers.jsonl").open("a") as lines:
+        lines.write('{"id": "q2", "question": "Too')  # the kill came mid-write
+
+    records = AnswerEvaluation(tmp_path, answer, _scorer(judge), {"run": 1}).run(questions)
+
+    assert asked == [QUESTION, "Tools?"]
+    assert [r.question.id for r in records] == ["q1", "q2"]
+    saved = (tmp_path / "answers.jsonl").read_text().splitlines()
+    assert [json.loads(line)["id"] for line in saved] == ["q1", "q1", "q2", "q2"]
+
+
+def test_a_corrupt_line_before_the_last_is_an_error_naming_it(tmp_path: Path) -> None:
+    (tmp_path / "answers.jsonl").write_text('not json\n{"id": "q1"}\n')
+    evaluation = AnswerEvaluation(tmp_path, lambda q: _answer("x"), _scorer(FakeJudge()), {})
+    with pytest.raises(ValueError, match=r"answers.jsonl:1: not JSON"):
+        evaluation.run([Question("q1", QUESTION)])
+
+
 def test_evaluate_answers_through_the_real_chain(settings: Settings, docs_dir: Path) -> None:
     """Real ingestion, retrieval and chain (a scripted LLM); report files written."""
     questions = docs_dir.parent / "questions.jsonl"
