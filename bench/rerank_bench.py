@@ -18,7 +18,7 @@ from pathlib import Path
 from rag_app.config import Settings
 from rag_app.models.resolve import resolve_embedder
 from rag_app.retrieval.hybrid import HybridRetriever
-from rag_app.retrieval.rerank import CrossEncoderReranker
+from rag_app.retrieval.rerank import CrossEncoderReranker, rerank_depth
 from rag_app.store import CollectionStore
 
 HERE = Path(__file__).parent
@@ -29,7 +29,7 @@ def main(queries: int = 10) -> None:
     from sentence_transformers import CrossEncoder
 
     settings = Settings(home=HERE / ".home")
-    depth = settings.rerank_depth or settings.retrieve_n
+    depth = rerank_depth(settings, None)
     store = CollectionStore(settings)
     retriever = HybridRetriever.from_store(store)
     questions = json.loads((DATA / "benchmark.json").read_text())["questions"][:queries]

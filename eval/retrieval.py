@@ -289,7 +289,7 @@ def tune(
 def evaluate_retrieval(
     dataset: Path,
     settings: Settings,
-    configs: Sequence[str] = tuple(CONFIGS),
+    configs: Sequence[str] | None = None,
     split: str = "test",
     tune_split: str | None = "train",
     tune_limit: int | None = None,
@@ -299,8 +299,10 @@ def evaluate_retrieval(
     grid: TuningGrid | None = None,
 ) -> dict[str, Any]:
     """Run every named config on `split` and write results.json, results.md and results.png
-    to `out`. Configs needing a cross-encoder are reported as skipped, with the reason, when
-    none can be loaded (never with the fused numbers under a rerank label)."""
+    to `out` (`configs` None: all of them). Configs needing a cross-encoder are reported as
+    skipped, with the reason, when none can be loaded (never with the fused numbers under a
+    rerank label)."""
+    configs = list(CONFIGS) if configs is None else configs
     unknown = [c for c in configs if c not in CONFIGS]
     if unknown:
         raise ValueError(f"unknown retrieval config(s) {unknown}; choose from {list(CONFIGS)}")

@@ -169,7 +169,7 @@ def cmd_eval_retrieval(args: argparse.Namespace) -> int:
     report = evaluate_retrieval(
         Path(args.dataset),
         _settings(args),
-        configs=args.configs.split(",") if args.configs else list_configs(),
+        configs=args.configs.split(",") if args.configs else None,
         split=args.split,
         tune_split=None if args.tune_split == "none" else args.tune_split,
         tune_limit=args.tune_limit,
@@ -229,12 +229,6 @@ def cmd_tune(args: argparse.Namespace) -> int:
         f"({card['combine']}, depth {card['rerank_depth']})"
     )
     return 0
-
-
-def list_configs() -> list[str]:
-    from eval.retrieval import CONFIGS
-
-    return list(CONFIGS)
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -16,7 +16,7 @@ def tune_reranker(
     Returns the model card."""
     from rag_app.models.resolve import resolve_embedder
     from rag_app.retrieval.hybrid import HybridRetriever
-    from rag_app.retrieval.rerank import tuned_reranker_dir
+    from rag_app.retrieval.rerank import rerank_depth, tuned_reranker_dir
     from rag_app.store import CollectionStore
     from rag_app.tuning.cross_encoder import train_cross_encoder
     from rag_app.tuning.data import load_labelled, mine_examples, split_questions
@@ -40,7 +40,7 @@ def tune_reranker(
             val_q,
             retriever,
             store.state,
-            s.rerank_depth or s.retrieve_n,
+            rerank_depth(s, None),
             s.tune_negatives,
             s.tune_seed,
             progress,

@@ -152,12 +152,14 @@ def train_cross_encoder(
     from sentence_transformers.cross_encoder.losses import BinaryCrossEntropyLoss
     from transformers import EarlyStoppingCallback
 
+    from rag_app.retrieval.rerank import rerank_depth  # local: rerank reads our cards
+
     s = settings
     started = time.perf_counter()
     torch.manual_seed(s.tune_seed)
     model = CrossEncoder(base_model, num_labels=1, max_length=s.tune_max_length, device="cpu")
     trainable = _freeze(model, s.tune_frozen_layers)
-    deepest = s.rerank_depth or s.retrieve_n
+    deepest = rerank_depth(s, None)
     depths = [d for d in (10, 20, 30, 50) if d < deepest] + [deepest]
     rows = _pairs(train)
     positives = sum(rows["label"])
