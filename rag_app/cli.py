@@ -111,7 +111,7 @@ def cmd_status(args: argparse.Namespace) -> int:
             "duplicates": stats.duplicates,
             "store_bytes": store.store_size_bytes(),
             "last_ingest": stats.last_ingest,
-            "embedding_model": settings.embedding_model,
+            "embedding_model": _embedder_in_use(store),
             "reranker": _reranker_in_use(settings),
         }
     finally:
@@ -131,10 +131,15 @@ def cmd_status(args: argparse.Namespace) -> int:
     return 0
 
 
+def _embedder_in_use(store: Any) -> str:
+    tuned = store.tuned_embedder
+    return f"{tuned.model} (tuned from {tuned.base})" if tuned else str(store.embedding_model)
+
+
 def _reranker_in_use(settings: Any) -> str:
     """What the chain would rerank with, without loading it."""
     from rag_app.retrieval.rerank import tuned_reranker_dir
-    from rag_app.tuning.cross_encoder import read_card
+    from rag_app.tuning.training import read_card
 
     if not settings.rerank:
         return "off (rerank = false)"
@@ -212,22 +217,33 @@ def cmd_eval_answers(args: argparse.Namespace) -> int:
 
 
 def cmd_tune(args: argparse.Namespace) -> int:
-    from rag_app.tuning import tune_reranker
+    from rag_app.tuning import Target, tune
 
     if not Path(args.questions).exists():
         raise CliError(f"no such questions file or BEIR folder: {args.questions}")
     settings = _settings(args)
     if args.budget_minutes:
         settings = settings.model_copy(update={"tune_budget_minutes": args.budget_minutes})
-    card = tune_reranker(Path(args.questions), settings, args.split, sys.stderr.isatty())
-    v = card["validation"]
-    best = v["trained"][f"{card['combine']}@{card['rerank_depth']}"]
-    print(
-        f"cross-encoder for {settings.collection!r} trained in {card['wall_seconds']:.0f} s "
-        f"({card['data']['pairs']} pairs, {card['settings']['steps']} steps); validation "
-        f"nDCG@10 {v['fused']:.4f} fused -> {best:.4f} reranked "
-        f"({card['combine']}, depth {card['rerank_depth']})"
+    targets: tuple[Target, ...] = (
+        ("embedder", "reranker") if args.model == "both" else (args.model,)
     )
+    cards = tune(Path(args.questions), settings, args.split, targets, sys.stderr.isatty())
+    for target, card in cards.items():
+        v = card["validation"]
+        trained = f"{target} for {settings.collection!r} trained in {card['wall_seconds']:.0f} s"
+        if target == "embedder":
+            verdict = "installed, collection re-embedded" if card["installed"] else "not installed"
+            print(
+                f"{trained}; validation nDCG@10 {v['base']:.4f} base -> "
+                f"{v['tuned']:.4f} tuned ({verdict})"
+            )
+        else:
+            best = v["trained"][f"{card['combine']}@{card['rerank_depth']}"]
+            print(
+                f"{trained} ({card['data']['pairs']} pairs, {card['settings']['steps']} steps); "
+                f"validation nDCG@10 {v['fused']:.4f} fused -> {best:.4f} reranked "
+                f"({card['combine']}, depth {card['rerank_depth']})"
+            )
     return 0
 
 
@@ -267,7 +283,9 @@ def _parser() -> argparse.ArgumentParser:
     status = add("status", cmd_status, "documents, chunks and store size")
     status.add_argument("--json", action="store_true")
     add("config", cmd_config, "print the effective configuration")
-    tune = add("tune", cmd_tune, "train the collection's reranker from labelled questions")
+    tune = add(
+        "tune", cmd_tune, "adapt the bi-encoder and train a reranker from labelled questions"
+    )
     tune.add_argument(
         "--questions",
         required=True,
@@ -275,7 +293,13 @@ def _parser() -> argparse.ArgumentParser:
         help='JSONL of {"question", "sources": [...]}, or a BEIR folder (queries + qrels)',
     )
     tune.add_argument("--split", default="train", help="qrels split of a BEIR folder")
-    tune.add_argument("--budget-minutes", type=float, metavar="N", help="training time cap")
+    tune.add_argument("--budget-minutes", type=float, metavar="N", help="time cap per model")
+    tune.add_argument(
+        "--model",
+        choices=("embedder", "reranker", "both"),
+        default="both",
+        help="what to tune (default both: the bi-encoder first, then the reranker)",
+    )
     evaluation = sub.add_parser(
         "eval", help="measure retrieval and answer quality", description="Evaluation reports."
     )

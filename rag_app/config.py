@@ -273,6 +273,23 @@ class Settings(BaseSettings):
         30.0, gt=0.0, description="Wall-time cap on training; the best checkpoint so far is kept."
     )
     tune_seed: int = Field(0, description="Seed for the split, negative sampling and training.")
+    tune_embedder_batch_size: int = Field(
+        32,
+        ge=2,
+        description="Questions per bi-encoder training step: MultipleNegativesRankingLoss uses "
+        "the other questions' passages in the batch as extra negatives, so larger is better "
+        "while it fits.",
+    )
+    tune_embedder_negatives: int = Field(
+        1,
+        ge=0,
+        description="Mined hard negatives per question in bi-encoder training (each costs one "
+        "more passage encoding per question per step).",
+    )
+    tune_embedder_epochs: int = Field(3, ge=1, description="Passes over the labelled questions.")
+    tune_embedder_learning_rate: float = Field(
+        5e-5, gt=0.0, description="Peak learning rate for the bi-encoder (AdamW)."
+    )
 
     # --- evaluation ------------------------------------------------------------------------
     judge_backend: Literal["llamacpp", "openai"] = Field(

@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 from rag_app.config import Settings
 from rag_app.retrieval.fusion import reciprocal_rank_fusion
-from rag_app.tuning.cross_encoder import read_card
+from rag_app.tuning.training import read_card
 from rag_app.types import ScoredChunk
 
 log = logging.getLogger(__name__)

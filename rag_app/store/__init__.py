@@ -3,13 +3,21 @@
 Layout under RAG_HOME: ``chroma/`` (vectors), ``collections/NAME/state.sqlite`` (documents,
 parents, children: the source of truth), ``collections/NAME/bm25/`` (keyword index),
 ``cache/embeddings.sqlite`` (vectors by text hash, shared by collections using one model).
+
+A collection whose bi-encoder `rag tune` adapted records the tuned model and the Chroma
+collection holding its vectors in its state (`TunedEmbedder`); everything that embeds or
+searches goes through `CollectionStore.embedder` and `.vectors`, so ingest, the chain and
+`rag eval` all follow the record.
 """
 
 from __future__ import annotations
 
+import json
 import threading
+from dataclasses import asdict, dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rag_app.config import Settings
 from rag_app.models.embeddings import Embedder, get_embedder
@@ -18,7 +26,22 @@ from rag_app.store.embedding_cache import EmbeddingCache
 from rag_app.store.state import CollectionState, Stats
 from rag_app.store.vectors import VectorIndex, make_client
 
-__all__ = ["CollectionStore", "Stats"]
+if TYPE_CHECKING:
+    from chromadb.api import ClientAPI
+
+__all__ = ["CollectionStore", "Stats", "TunedEmbedder"]
+
+_TUNED_KEY = "tuned_embedder"
+
+
+@dataclass(frozen=True)
+class TunedEmbedder:
+    model: str
+    """The tuned model's folder (versioned, so cached vectors of an older tuning never match)."""
+    base: str
+    """The configured `embedding_model` it was trained from."""
+    vectors: str
+    """The Chroma collection holding its vectors."""
 
 
 class CollectionStore:
@@ -28,15 +51,50 @@ class CollectionStore:
         self._bm25_lock = threading.Lock()
         self._bm25: BM25Index | None = None
 
+    @property
+    def tuned_embedder(self) -> TunedEmbedder | None:
+        """The collection's tuned bi-encoder, if `rag tune` made one from the configured model.
+        One made from another model is an error: its vectors cannot serve this configuration."""
+        raw = self.state.meta(_TUNED_KEY)
+        if raw is None:
+            return None
+        tuned = TunedEmbedder(**json.loads(raw))
+        if tuned.base != self.settings.embedding_model:
+            raise ValueError(
+                f"collection {self.settings.collection!r} is tuned from {tuned.base!r}, not the "
+                f"configured {self.settings.embedding_model!r}; set embedding_model back, or "
+                "ingest into a new collection to switch models"
+            )
+        return tuned
+
+    @cached_property
+    def embedding_model(self) -> str:
+        tuned = self.tuned_embedder
+        return tuned.model if tuned else self.settings.embedding_model
+
     @cached_property
     def embedder(self) -> Embedder:
-        return get_embedder(self.settings.embedding_model, self.settings.embedding_batch_size)
+        return get_embedder(self.embedding_model, self.settings.embedding_batch_size)
+
+    @cached_property
+    def client(self) -> ClientAPI:
+        return make_client(self.settings)
 
     @cached_property
     def vectors(self) -> VectorIndex:
-        return VectorIndex(
-            make_client(self.settings), self.settings.collection, self.settings.embedding_model
-        )
+        tuned = self.tuned_embedder
+        name = tuned.vectors if tuned else self.settings.collection
+        return VectorIndex(self.client, name, self.embedding_model)
+
+    def switch_embedder(self, tuned: TunedEmbedder) -> None:
+        """Point the collection at fully written vectors of a tuned model, then drop the
+        vectors it used before (readers that opened them keep working until they reopen)."""
+        old = self.vectors.name
+        self.state.set_meta(_TUNED_KEY, json.dumps(asdict(tuned)))
+        for name in ("embedding_model", "embedder", "vectors"):
+            self.__dict__.pop(name, None)
+        if old != tuned.vectors:
+            self.client.delete_collection(old)
 
     @cached_property
     def embedding_cache(self) -> EmbeddingCache:

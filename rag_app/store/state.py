@@ -231,11 +231,25 @@ class CollectionState:
             "ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1"
         )
 
+    def meta(self, key: str) -> str | None:
+        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return str(row[0]) if row else None
+
+    def set_meta(self, key: str, value: str | None) -> None:
+        with self._transaction() as db:
+            if value is None:
+                db.execute("DELETE FROM meta WHERE key = ?", (key,))
+            else:
+                db.execute(
+                    "INSERT INTO meta VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = ?",
+                    (key, value, value),
+                )
+
     @property
     def generation(self) -> int:
         """Grows on every committed change; derived indexes record the one they were built at."""
-        row = self._db.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()
-        return int(row[0]) if row else 0
+        value = self.meta("generation")
+        return int(value) if value else 0
 
     def stats(self) -> Stats:
         docs, last = self._db.execute("SELECT COUNT(*), MAX(ingested_at) FROM documents").fetchone()

@@ -68,6 +68,7 @@ class VectorIndex:
     """The children's vectors of one collection, searched by cosine similarity."""
 
     def __init__(self, client: ClientAPI, name: str, embedding_model: str) -> None:
+        self.name = name
         self._collection: Collection = client.get_or_create_collection(
             name=name,
             embedding_function=_NoEmbedding(),  # type: ignore[arg-type]

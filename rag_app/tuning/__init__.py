@@ -1,62 +1,75 @@
-"""`rag tune`: train the collection's own reranker from labelled questions."""
+"""`rag tune`: adapt a collection's bi-encoder and train its reranker from labelled questions."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from rag_app.config import Settings, get_settings
 
+Target = Literal["embedder", "reranker"]
 
-def tune_reranker(
-    labels: Path, settings: Settings | None = None, split: str = "train", progress: bool = False
-) -> dict[str, Any]:
-    """Mine pairs with the collection's hybrid retrieval, train a cross-encoder on most of the
-    questions, validate on the rest, and install it where the chain and `rag eval` look.
-    Returns the model card."""
+
+def tune(
+    labels: Path,
+    settings: Settings | None = None,
+    split: str = "train",
+    targets: tuple[Target, ...] = ("embedder", "reranker"),
+    progress: bool = False,
+) -> dict[str, dict[str, Any]]:
+    """Tune each target in order and return their cards by target.
+
+    The bi-encoder goes first: the reranker is trained on the candidates the (re-embedded)
+    collection retrieves, as it will see them in use. Each target mines its examples with the
+    collection's own hybrid retrieval, trains on most of the questions and validates on the
+    rest (the same split for both)."""
     from rag_app.models.resolve import resolve_embedder
     from rag_app.retrieval.hybrid import HybridRetriever
     from rag_app.retrieval.rerank import rerank_depth, tuned_reranker_dir
     from rag_app.store import CollectionStore
     from rag_app.tuning.cross_encoder import train_cross_encoder
     from rag_app.tuning.data import load_labelled, mine_examples, split_questions
+    from rag_app.tuning.embedder import reembed, train_embedder, tuned_embedder_root
 
     s = settings or get_settings()
+    base = resolve_embedder(s.embedding_model)
+    data = {
+        "labels": str(labels),
+        "split": split if labels.is_dir() else None,
+        "collection": s.collection,
+    }
+    cards: dict[str, dict[str, Any]] = {}
     store = CollectionStore(s)
     try:
         questions = load_labelled(labels, store.state.documents().keys(), split)
         train_q, val_q = split_questions(questions, s.tune_validation_share, s.tune_seed)
-        retriever = HybridRetriever.from_store(store)
-        train = mine_examples(
-            train_q,
-            retriever,
-            store.state,
-            s.tune_candidates,
-            s.tune_negatives,
-            s.tune_seed,
-            progress,
-        )
-        validation = mine_examples(
-            val_q,
-            retriever,
-            store.state,
-            rerank_depth(s, None),
-            s.tune_negatives,
-            s.tune_seed,
-            progress,
-        )
+        for target in targets:
+            retriever = HybridRetriever.from_store(store)
+            val_depth = rerank_depth(s, None) if target == "reranker" else s.tune_candidates
+            train, validation = (
+                mine_examples(
+                    qs, retriever, store.state, depth, s.tune_negatives, s.tune_seed, progress
+                )
+                for qs, depth in ((train_q, s.tune_candidates), (val_q, val_depth))
+            )
+            if target == "embedder":
+                version = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+                folder = tuned_embedder_root(s.models_dir, s.collection) / version
+                card = train_embedder(train, validation, base, folder, s, data, progress)
+                if card["installed"]:
+                    reembed(store, folder, progress)
+            else:
+                card = train_cross_encoder(
+                    train,
+                    validation,
+                    str(base.path),
+                    tuned_reranker_dir(s.models_dir, s.collection),
+                    s,
+                    data,
+                    progress,
+                )
+            cards[target] = card
     finally:
         store.close()
-    return train_cross_encoder(
-        train,
-        validation,
-        str(resolve_embedder(s.embedding_model).path),
-        tuned_reranker_dir(s.models_dir, s.collection),
-        s,
-        {
-            "labels": str(labels),
-            "split": split if labels.is_dir() else None,
-            "collection": s.collection,
-        },
-        progress,
-    )
+    return cards

@@ -15,9 +15,7 @@ with it (decided on the validation questions).
 
 from __future__ import annotations
 
-import json
 import math
-import shutil
 import tempfile
 import time
 from collections.abc import Sequence
@@ -26,11 +24,9 @@ from pathlib import Path
 from typing import Any
 
 from rag_app.config import Settings
-from rag_app.files import replace_dir
 from rag_app.retrieval.fusion import reciprocal_rank_fusion
 from rag_app.tuning.data import Example
-
-CARD = "card.json"
+from rag_app.tuning.training import budget_callback, install, training_arguments
 
 
 def ndcg10(ranked: Sequence[str], positives: set[str]) -> float:
@@ -109,28 +105,6 @@ def _pairs(examples: list[Example]) -> dict[str, list[Any]]:
     return rows
 
 
-def _budget_callback(seconds: float) -> Any:
-    from transformers import TrainerCallback
-
-    class Budget(TrainerCallback):
-        """Stops training when the wall-time budget is spent, evaluating once more so the
-        best checkpoint is known."""
-
-        def __init__(self) -> None:
-            self.started = time.monotonic()
-            self.stopped_early = False
-
-        def on_step_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> Any:
-            if time.monotonic() - self.started > seconds:
-                control.should_training_stop = True
-                control.should_evaluate = True
-                control.should_save = True
-                self.stopped_early = True
-            return control
-
-    return Budget()
-
-
 def train_cross_encoder(
     train: list[Example],
     validation: list[Example],
@@ -184,30 +158,17 @@ def train_cross_encoder(
         always_rerank_positives=False,
         show_progress_bar=False,
     )
-    steps_per_epoch = max(1, math.ceil(len(dataset) / s.tune_batch_size))
-    eval_steps = max(10, steps_per_epoch // 2)
-    budget = _budget_callback(s.tune_budget_minutes * 60)
+    budget = budget_callback(s.tune_budget_minutes * 60)
     with tempfile.TemporaryDirectory(prefix="rag-tune-") as work:
-        args = CrossEncoderTrainingArguments(
-            output_dir=work,
-            num_train_epochs=s.tune_epochs,
-            per_device_train_batch_size=s.tune_batch_size,
+        args = training_arguments(
+            CrossEncoderTrainingArguments,
+            work,
+            rows=len(dataset),
+            batch_size=s.tune_batch_size,
+            epochs=s.tune_epochs,
             learning_rate=s.tune_learning_rate,
-            warmup_steps=0.1,  # a float is a share of all steps (Transformers v5)
-            eval_strategy="steps",
-            eval_steps=eval_steps,
-            save_strategy="steps",
-            save_steps=eval_steps,
-            save_total_limit=2,
-            load_best_model_at_end=True,
-            metric_for_best_model="eval_validation_ndcg@10",
-            greater_is_better=True,
-            logging_steps=max(1, eval_steps // 3),
             seed=s.tune_seed,
-            use_cpu=True,
-            dataloader_num_workers=0,
-            report_to="none",
-            disable_tqdm=not progress,
+            progress=progress,
         )
         trainer = CrossEncoderTrainer(
             model=model,
@@ -258,18 +219,3 @@ def train_cross_encoder(
     }
     install(model, card, target)
     return card
-
-
-def install(model: Any, card: dict[str, Any], target: Path) -> None:
-    """Save next to `target`, then swap: the old model serves until the new one is complete."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = target.with_name(target.name + ".new")
-    shutil.rmtree(staging, ignore_errors=True)
-    model.save(str(staging))
-    (staging / CARD).write_text(json.dumps(card, indent=2) + "\n")
-    replace_dir(staging, target)
-
-
-def read_card(folder: Path) -> dict[str, Any] | None:
-    path = folder / CARD
-    return json.loads(path.read_text()) if path.is_file() else None

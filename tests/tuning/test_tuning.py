@@ -8,7 +8,7 @@ from eval.retrieval import BeirCollection
 from rag_app.config import Settings
 from rag_app.retrieval.hybrid import HybridRetriever
 from rag_app.retrieval.rerank import CrossEncoderReranker, load_reranker, tuned_reranker_dir
-from rag_app.tuning import tune_reranker
+from rag_app.tuning import tune
 from rag_app.tuning.cross_encoder import best_use, ndcg10, orders
 from rag_app.tuning.data import (
     Example,
@@ -108,7 +108,7 @@ def test_rag_tune_trains_a_loadable_cross_encoder_that_the_chain_picks_up(
         }
     )
     tiny.close()
-    card = tune_reranker(TINY, settings, split="test")
+    card = tune(TINY, settings, split="test", targets=("reranker",))["reranker"]
 
     folder = tuned_reranker_dir(settings.models_dir, settings.collection)
     try:

@@ -1,0 +1,92 @@
+"""What the cross-encoder and bi-encoder trainers share: the wall-time budget, the training
+arguments, and installing a model folder with its card so the old one serves until the new one
+is complete."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+from rag_app.files import replace_dir
+
+CARD = "card.json"
+
+
+def budget_callback(seconds: float) -> Any:
+    from transformers import TrainerCallback
+
+    class Budget(TrainerCallback):
+        """Stops training when the wall-time budget is spent, evaluating once more so the
+        best checkpoint is known."""
+
+        def __init__(self) -> None:
+            self.started = time.monotonic()
+            self.stopped_early = False
+
+        def on_step_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> Any:
+            if time.monotonic() - self.started > seconds:
+                control.should_training_stop = True
+                control.should_evaluate = True
+                control.should_save = True
+                self.stopped_early = True
+            return control
+
+    return Budget()
+
+
+def training_arguments(
+    cls: Any,
+    work: str,
+    *,
+    rows: int,
+    batch_size: int,
+    epochs: int,
+    learning_rate: float,
+    seed: int,
+    progress: bool,
+    **extra: Any,
+) -> Any:
+    """CPU training arguments that evaluate twice per epoch and keep the best checkpoint by
+    the validation nDCG@10 (`cls`: the sentence-transformers arguments class of the model)."""
+    steps_per_epoch = max(1, -(-rows // batch_size))
+    eval_steps = max(10, steps_per_epoch // 2)
+    return cls(
+        output_dir=work,
+        num_train_epochs=epochs,
+        per_device_train_batch_size=batch_size,
+        learning_rate=learning_rate,
+        warmup_steps=0.1,  # a float is a share of all steps (Transformers v5)
+        eval_strategy="steps",
+        eval_steps=eval_steps,
+        save_strategy="steps",
+        save_steps=eval_steps,
+        save_total_limit=2,
+        load_best_model_at_end=True,
+        metric_for_best_model="eval_validation_ndcg@10",
+        greater_is_better=True,
+        logging_steps=max(1, eval_steps // 3),
+        seed=seed,
+        use_cpu=True,
+        dataloader_num_workers=0,
+        report_to="none",
+        disable_tqdm=not progress,
+        **extra,
+    )
+
+
+def install(model: Any, card: dict[str, Any], target: Path) -> None:
+    """Save next to `target`, then swap: the old model serves until the new one is complete."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = target.with_name(target.name + ".new")
+    shutil.rmtree(staging, ignore_errors=True)
+    model.save(str(staging))
+    (staging / CARD).write_text(json.dumps(card, indent=2) + "\n")
+    replace_dir(staging, target)
+
+
+def read_card(folder: Path) -> dict[str, Any] | None:
+    path = folder / CARD
+    return json.loads(path.read_text()) if path.is_file() else None
