@@ -79,9 +79,13 @@ def doc_id_of(source: str) -> str:
 class BeirCollection:
     """A BEIR corpus ingested as a collection of its own, and the chunk → document mapping."""
 
-    def __init__(self, dataset: BeirDataset, settings: Settings) -> None:
+    def __init__(
+        self, dataset: BeirDataset, settings: Settings, collection: str | None = None
+    ) -> None:
         self.dataset = dataset
-        self.settings = settings.model_copy(update={"collection": f"beir-{dataset.name}"})
+        self.settings = settings.model_copy(
+            update={"collection": collection or f"beir-{dataset.name}"}
+        )
         self.folder = settings.home / "eval" / "beir" / dataset.name / "docs"
         self.store = CollectionStore(self.settings)
         self._docs: dict[str, list[str]] | None = None
@@ -297,96 +301,119 @@ def evaluate_retrieval(
     out: Path | None = None,
     progress: bool = False,
     grid: TuningGrid | None = None,
+    collections: Sequence[str] | None = None,
 ) -> dict[str, Any]:
     """Run every named config on `split` and write results.json, results.md and results.png
     to `out` (`configs` None: all of them). Configs needing a cross-encoder are reported as
     skipped, with the reason, when none can be loaded (never with the fused numbers under a
-    rerank label)."""
+    rerank label).
+
+    `collections` compares collections of the same corpus side by side (e.g. before and after
+    `rag tune`): each is ingested, tuned on `tune_split` and evaluated with its own models, and
+    its rows are named "CONFIG [COLLECTION]". None: one collection, `beir-NAME`."""
     configs = list(CONFIGS) if configs is None else configs
     unknown = [c for c in configs if c not in CONFIGS]
     if unknown:
         raise ValueError(f"unknown retrieval config(s) {unknown}; choose from {list(CONFIGS)}")
     started = time.perf_counter()
     data = load_beir(dataset, split)
-    collection = BeirCollection(data, settings)
-    try:
-        ingest = collection.prepare(progress)
-        reranker, reranker_note = _reranker(collection, any(CONFIGS[c].rerank for c in configs))
-        tuning = None
-        if tune_split is not None and (dataset / "qrels" / f"{tune_split}.tsv").is_file():
-            tuning = tune(
-                collection,
-                dataset,
-                tune_split,
-                reranker,
-                grid or TuningGrid(),
-                tune_limit,
-                progress,
+    queries = dict(list(data.queries.items())[:limit]) if limit else data.queries
+    names = list(collections) if collections else [f"beir-{data.name}"]
+    if tune_split is not None and not (dataset / "qrels" / f"{tune_split}.tsv").is_file():
+        tune_split = None
+    results: dict[str, dict[str, Any]] = {}
+    skipped: dict[str, str] = {}
+    variants: dict[str, dict[str, Any]] = {}
+    for name in names:
+        collection = BeirCollection(data, settings, name)
+        try:
+            variant = _evaluate_collection(
+                collection, dataset, configs, queries, tune_split, tune_limit, grid, progress
             )
-        queries = dict(list(data.queries.items())[:limit]) if limit else data.queries
-        n = collection.chunks_for(100)
-        depth, depth_source = next(
-            (value, source)
-            for value, source in (
-                (settings.rerank_depth, "configured"),
-                (getattr(reranker, "depth", None), "the tuned model's validation questions"),
-                (tuning.rerank_depth if tuning else None, f"tuned on {tune_split}"),
-                (settings.retrieve_n, "all retrieved candidates"),
-            )
-            if value
-        )
-        results: dict[str, dict[str, Any]] = {}
-        skipped: dict[str, str] = {}
-        for name in configs:
-            spec = CONFIGS[name]
-            if spec.rerank and reranker is None:
-                skipped[name] = reranker_note
-                continue
-            retriever = collection.retriever(spec.mode, n, tuning)
-            run = run_config(
-                collection,
-                retriever,
-                queries,
-                n,
-                reranker if spec.rerank else None,
-                depth,
-                progress,
-                name,
-            )
-            results[name] = run.metrics(data.qrels)
-        report = {
-            "dataset": {
-                "name": data.name,
-                "path": str(dataset),
-                "split": split,
-                "queries": len(queries),
-                "corpus": len(data.corpus),
-            },
-            "models": {"embedding": settings.embedding_model, "reranker": reranker_note},
-            "settings": {
-                "child_chunk_tokens": settings.child_chunk_tokens,
-                "child_overlap_tokens": settings.child_overlap_tokens,
-                "parent_child": settings.parent_child,
-                "bm25_k1": settings.bm25_k1,
-                "bm25_b": settings.bm25_b,
-                "chunks_retrieved_per_query": n,
-                "rrf_k": tuning.rrf_k if tuning else settings.rrf_k,
-                "alpha": tuning.alpha if tuning else settings.alpha,
-                "rerank_depth": depth,
-                "rerank_depth_source": depth_source,
-            },
-            "tuning": tuning.__dict__ if tuning else None,
-            "ingest": ingest,
-            "configs": results,
-            "skipped": skipped,
-            **provenance(),
-            "wall_seconds": round(time.perf_counter() - started, 1),
-        }
-    finally:
-        collection.close()
+        finally:
+            collection.close()
+        label = "" if len(names) == 1 else f" [{name}]"
+        results.update({f"{c}{label}": m for c, m in variant.pop("configs").items()})
+        skipped.update({f"{c}{label}": r for c, r in variant.pop("skipped").items()})
+        variants[name] = variant
+    report = {
+        "dataset": {
+            "name": data.name,
+            "path": str(dataset),
+            "split": split,
+            "queries": len(queries),
+            "corpus": len(data.corpus),
+        },
+        "collections": variants,
+        "configs": results,
+        "skipped": skipped,
+        **provenance(),
+        "wall_seconds": round(time.perf_counter() - started, 1),
+    }
     if out is not None:
         write_retrieval_report(report, out)
     return report
+
+
+def _evaluate_collection(
+    collection: BeirCollection,
+    dataset: Path,
+    configs: Sequence[str],
+    queries: Mapping[str, str],
+    tune_split: str | None,
+    tune_limit: int | None,
+    grid: TuningGrid | None,
+    progress: bool,
+) -> dict[str, Any]:
+    settings = collection.settings
+    ingest = collection.prepare(progress)
+    reranker, reranker_note = _reranker(collection, any(CONFIGS[c].rerank for c in configs))
+    tuning = None
+    if tune_split is not None:
+        tuning = tune(
+            collection, dataset, tune_split, reranker, grid or TuningGrid(), tune_limit, progress
+        )
+    n = collection.chunks_for(100)
+    depth, depth_source = next(
+        (value, source)
+        for value, source in (
+            (settings.rerank_depth, "configured"),
+            (getattr(reranker, "depth", None), "the tuned model's validation questions"),
+            (tuning.rerank_depth if tuning else None, f"tuned on {tune_split}"),
+            (settings.retrieve_n, "all retrieved candidates"),
+        )
+        if value
+    )
+    results: dict[str, dict[str, Any]] = {}
+    skipped: dict[str, str] = {}
+    for name in configs:
+        spec = CONFIGS[name]
+        if spec.rerank and reranker is None:
+            skipped[name] = reranker_note
+            continue
+        retriever = collection.retriever(spec.mode, n, tuning)
+        reranking = reranker if spec.rerank else None
+        run = run_config(collection, retriever, queries, n, reranking, depth, progress, f"{name} ")
+        results[name] = run.metrics(collection.dataset.qrels)
+    return {
+        "models": {"embedding": collection.store.embedding_model, "reranker": reranker_note},
+        "settings": {
+            "child_chunk_tokens": settings.child_chunk_tokens,
+            "child_overlap_tokens": settings.child_overlap_tokens,
+            "parent_child": settings.parent_child,
+            "bm25_k1": settings.bm25_k1,
+            "bm25_b": settings.bm25_b,
+            "chunks_retrieved_per_query": n,
+            "rrf_k": tuning.rrf_k if tuning else settings.rrf_k,
+            "alpha": tuning.alpha if tuning else settings.alpha,
+            "rerank_depth": depth,
+            "rerank_depth_source": depth_source,
+        },
+        "tuning": tuning.__dict__ if tuning else None,
+        "ingest": ingest,
+        "configs": results,
+        "skipped": skipped,
+    }
 
 
 def _reranker(collection: BeirCollection, wanted: bool) -> tuple[Reranker | None, str]:
@@ -413,23 +440,26 @@ def write_retrieval_report(report: Mapping[str, Any], out: Path) -> None:
     ]
     for name, reason in report["skipped"].items():
         lines.append(f"- `{name}`: {reason}")
-    tuning = report["tuning"]
-    if tuning:
-        lines += [
-            "",
-            f"Tuned on `{tuning['split']}` ({tuning['queries']} queries, nDCG@10): "
-            f"RRF k = {tuning['rrf_k']}, alpha = {tuning['alpha']}.",
-        ]
-    s = report["settings"]
-    lines.append(f"Rerank depth {s['rerank_depth']} ({s['rerank_depth_source']}).")
+    for name, variant in report["collections"].items():
+        s, tuning = variant["settings"], variant["tuning"]
+        lines += ["", f"Collection `{name}`: embedding model `{variant['models']['embedding']}`;"]
+        lines.append(f"reranker: {variant['models']['reranker']}.")
+        if tuning:
+            lines.append(
+                f"Tuned on `{tuning['split']}` ({tuning['queries']} queries, nDCG@10): "
+                f"RRF k = {tuning['rrf_k']}, alpha = {tuning['alpha']}."
+            )
+        lines.append(f"Rerank depth {s['rerank_depth']} ({s['rerank_depth_source']}).")
+        ingest = variant["ingest"]
+        lines.append(f"Ingest {ingest['seconds']} s: {ingest['summary']}.")
+    chunks = {v["settings"]["chunks_retrieved_per_query"] for v in report["collections"].values()}
     lines += [
         "",
-        f"Embedding model `{report['models']['embedding']}`; reranker: "
-        f"{report['models']['reranker']}. Each query fetches {s['chunks_retrieved_per_query']} "
-        "chunks (enough for 100 distinct documents); latency is per query, retrieval plus "
-        "rerank, on this machine: " + str(report["machine"]) + ".",
-        f"Commit {report['git_commit']}, {report['date']}, wall time {report['wall_seconds']} s "
-        f"(ingest {report['ingest']['seconds']} s: {report['ingest']['summary']}).",
+        f"Each query fetches {'/'.join(map(str, sorted(chunks)))} chunks (enough for 100 "
+        "distinct documents); latency is per query, retrieval plus rerank, on this machine: "
+        + str(report["machine"])
+        + ".",
+        f"Commit {report['git_commit']}, {report['date']}, wall time {report['wall_seconds']} s.",
         "",
         "![quality against latency](results.png)",
         "",

@@ -181,6 +181,7 @@ def cmd_eval_retrieval(args: argparse.Namespace) -> int:
         limit=args.limit,
         out=Path(args.out),
         progress=sys.stderr.isatty(),
+        collections=args.collections.split(",") if args.collections else None,
     )
     print((Path(args.out) / "results.md").read_text())
     return 0 if report["configs"] else 1
@@ -325,6 +326,12 @@ def _parser() -> argparse.ArgumentParser:
         help="qrels split to tune fusion and rerank depth on, or 'none' (default train)",
     )
     retrieval.add_argument("--tune-limit", type=int, metavar="N", help="tune on N queries only")
+    retrieval.add_argument(
+        "--collections",
+        metavar="A,B",
+        help="compare these collections of the corpus side by side, e.g. before and after "
+        "`rag tune` (default: one collection, beir-NAME)",
+    )
     retrieval.add_argument("--limit", type=int, metavar="N", help="report on N queries only")
     retrieval.add_argument("--out", default="eval-results/retrieval", metavar="DIR")
     answers = evals.add_parser(
