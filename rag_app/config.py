@@ -264,7 +264,23 @@ class Settings(BaseSettings):
         description="Lower transformer layers (and embeddings) kept frozen: cheaper backward "
         "passes, and less forgetting with a few hundred questions.",
     )
-    tune_batch_size: int = Field(16, ge=1, description="Training pairs per step.")
+    tune_batch_size: int = Field(
+        16,
+        ge=1,
+        description="Cross-encoder training pairs per step (a listwise loss takes whole "
+        "questions: about this many pairs' worth).",
+    )
+    tune_reranker_head: Literal["cls", "mean"] = Field(
+        "mean",
+        description="Cross-encoder score head: 'mean' = a linear layer on the mean token "
+        "vector (the bi-encoder's own pooling, so it starts from meaningful features); 'cls' "
+        "= the standard sequence-classification head on [CLS].",
+    )
+    tune_reranker_loss: Literal["bce", "listnet", "lambda"] = Field(
+        "listnet",
+        description="Cross-encoder loss: pointwise binary cross-entropy, or listwise over "
+        "each question's positive and hard negatives (ListNet, LambdaLoss).",
+    )
     tune_epochs: int = Field(
         3, ge=1, description="Passes over the labelled pairs (the time budget may stop earlier)."
     )

@@ -1,11 +1,15 @@
 """Train a collection's cross-encoder from labelled questions, within a wall-time budget.
 
-The model starts from the bundled MiniLM bi-encoder weights (sentence-transformers turns them
-into a sequence-classification model with a fresh one-logit head) and learns with binary
-cross-entropy on (question, passage, 0/1) pairs: one positive and the mined hard negatives per
-question, the positives up-weighted by the negative ratio. CPU cost decides the rest: inputs cut
-near the child chunk size, the embeddings and lower layers frozen, validation on held-out
-questions to keep the best checkpoint and stop early.
+The model starts from the bundled MiniLM bi-encoder weights and reads (question, passage)
+together. Its score comes from one of two heads (`tune_reranker_head`): "cls", the standard
+sequence-classification model (a fresh head on the [CLS] token through BERT's pooler), or
+"mean", a fresh linear head on the mean of the token vectors: the pooling the bi-encoder was
+trained with, so the head starts from representations that already mean something. The loss
+(`tune_reranker_loss`) is pointwise binary cross-entropy on (question, passage, 0/1) pairs, the
+positives up-weighted by the negative ratio, or listwise (ListNet, LambdaLoss) over each
+question's positive and mined hard negatives. CPU cost decides the rest: inputs cut near the
+child chunk size, the embeddings and lower layers frozen, validation on held-out questions to
+keep the best checkpoint and stop early.
 
 The folder written (`models_dir/rerankers/COLLECTION`) replaces the previous one only once it is
 complete, and carries `card.json`: base model, data, loss, settings, validation scores, wall
@@ -93,16 +97,67 @@ def _freeze(model: Any, layers: int) -> int:
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
 
 
+def _labelled(example: Example) -> list[tuple[str, float]]:
+    return [(p, 1.0) for p in example.positives] + [(n, 0.0) for n in example.negatives]
+
+
 def _pairs(examples: list[Example]) -> dict[str, list[Any]]:
+    """Pointwise rows: one (query, passage, label) per passage."""
     rows: dict[str, list[Any]] = {"query": [], "passage": [], "label": []}
     for example in examples:
-        for text, label in [(p, 1.0) for p in example.positives] + [
-            (n, 0.0) for n in example.negatives
-        ]:
+        for text, label in _labelled(example):
             rows["query"].append(example.question)
             rows["passage"].append(text)
             rows["label"].append(label)
     return rows
+
+
+def _lists(examples: list[Example]) -> dict[str, list[Any]]:
+    """Listwise rows: one (query, [passages], [labels]) per question."""
+    rows: dict[str, list[Any]] = {"query": [], "docs": [], "labels": []}
+    for example in examples:
+        labelled = _labelled(example)
+        rows["query"].append(example.question)
+        rows["docs"].append([text for text, _ in labelled])
+        rows["labels"].append([label for _, label in labelled])
+    return rows
+
+
+def _model(base_model: str, head: str, max_length: int) -> Any:
+    from sentence_transformers.cross_encoder import CrossEncoder
+
+    if head == "cls":
+        return CrossEncoder(base_model, num_labels=1, max_length=max_length, device="cpu")
+    from sentence_transformers.cross_encoder.modules import Dense, Transformer
+    from sentence_transformers.sentence_transformer.modules import Pooling
+
+    transformer = Transformer(base_model, max_seq_length=max_length)
+    dimension = transformer.get_embedding_dimension()
+    return CrossEncoder(
+        modules=[
+            transformer,
+            Pooling(dimension, "mean"),
+            Dense(dimension, 1, activation_function=None, module_output_name="scores"),
+        ],
+        device="cpu",
+    )
+
+
+def _loss(model: Any, kind: str, rows: dict[str, list[Any]]) -> tuple[Any, str]:
+    """The training loss and how the card describes it."""
+    import torch
+    from sentence_transformers.cross_encoder import losses
+
+    if kind == "bce":
+        positives = sum(rows["label"])
+        weight = (len(rows["label"]) - positives) / max(1.0, positives)
+        return (
+            losses.BinaryCrossEntropyLoss(model, pos_weight=torch.tensor(weight)),
+            f"BinaryCrossEntropyLoss(pos_weight={weight:.2f})",
+        )
+    if kind == "listnet":
+        return losses.ListNetLoss(model), "ListNetLoss (one list per question)"
+    return losses.LambdaLoss(model), "LambdaLoss (NDCGLoss2++ weighting, one list per question)"
 
 
 def train_cross_encoder(
@@ -118,12 +173,10 @@ def train_cross_encoder(
     import torch
     from datasets import Dataset
     from sentence_transformers.cross_encoder import (
-        CrossEncoder,
         CrossEncoderTrainer,
         CrossEncoderTrainingArguments,
     )
     from sentence_transformers.cross_encoder.evaluation import CrossEncoderRerankingEvaluator
-    from sentence_transformers.cross_encoder.losses import BinaryCrossEntropyLoss
     from transformers import EarlyStoppingCallback
 
     from rag_app.retrieval.rerank import rerank_depth  # local: rerank reads our cards
@@ -131,16 +184,18 @@ def train_cross_encoder(
     s = settings
     started = time.perf_counter()
     torch.manual_seed(s.tune_seed)
-    model = CrossEncoder(base_model, num_labels=1, max_length=s.tune_max_length, device="cpu")
+    model = _model(base_model, s.tune_reranker_head, s.tune_max_length)
     trainable = _freeze(model, s.tune_frozen_layers)
     deepest = rerank_depth(s, None)
     depths = [d for d in (10, 20, 30, 50) if d < deepest] + [deepest]
-    rows = _pairs(train)
-    positives = sum(rows["label"])
+    listwise = s.tune_reranker_loss != "bce"
+    rows = _lists(train) if listwise else _pairs(train)
+    pairs = sum(len(d) for d in rows["docs"]) if listwise else len(rows["label"])
+    # The batch size counts pairs whatever the loss, so a step costs the same.
+    per_row = pairs / max(1, len(rows["query"]))
+    batch_size = max(1, round(s.tune_batch_size / per_row))
     dataset = Dataset.from_dict(rows).shuffle(seed=s.tune_seed)
-    loss = BinaryCrossEntropyLoss(
-        model, pos_weight=torch.tensor((len(rows["label"]) - positives) / max(1.0, positives))
-    )
+    loss, loss_name = _loss(model, s.tune_reranker_loss, rows)
     # Checkpoint selection reranks a shorter list than the final validation: each evaluation
     # costs ~len(validation) x tune_candidates forward passes, paid several times per epoch.
     evaluator = CrossEncoderRerankingEvaluator(
@@ -164,7 +219,7 @@ def train_cross_encoder(
             CrossEncoderTrainingArguments,
             work,
             rows=len(dataset),
-            batch_size=s.tune_batch_size,
+            batch_size=batch_size,
             epochs=s.tune_epochs,
             learning_rate=s.tune_learning_rate,
             seed=s.tune_seed,
@@ -191,15 +246,15 @@ def train_cross_encoder(
             **data,
             "train_questions": len(train),
             "validation_questions": len(validation),
-            "pairs": len(rows["label"]),
-            "positives": int(positives),
+            "pairs": pairs,
         },
-        "loss": "BinaryCrossEntropyLoss(pos_weight=negatives/positives)",
+        "loss": loss_name,
         "settings": {
+            "head": s.tune_reranker_head,
             "max_length": s.tune_max_length,
             "frozen_layers": s.tune_frozen_layers,
             "trainable_parameters": trainable,
-            "batch_size": s.tune_batch_size,
+            "batch_size": batch_size,
             "learning_rate": s.tune_learning_rate,
             "epochs": s.tune_epochs,
             "steps": steps,
@@ -215,7 +270,7 @@ def train_cross_encoder(
         "combine": combine,
         "rerank_depth": depth,
         "wall_seconds": round(train_seconds, 1),
-        "pairs_per_second": round(steps * s.tune_batch_size / max(train_seconds, 1e-9), 2),
+        "pairs_per_second": round(steps * batch_size * per_row / max(train_seconds, 1e-9), 2),
     }
     install(model, card, target)
     return card

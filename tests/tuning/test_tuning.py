@@ -94,11 +94,16 @@ def test_validation_orders_and_the_choice_between_them() -> None:
 
 
 @pytest.mark.integration
+@pytest.mark.parametrize(
+    ("head", "loss"), [("mean", "listnet"), ("cls", "bce"), ("mean", "lambda")]
+)
 def test_rag_tune_trains_a_loadable_cross_encoder_that_the_chain_picks_up(
-    tiny: BeirCollection, capsys: pytest.CaptureFixture[str]
+    tiny: BeirCollection, capsys: pytest.CaptureFixture[str], head: str, loss: str
 ) -> None:
     settings = tiny.settings.model_copy(
         update={
+            "tune_reranker_head": head,
+            "tune_reranker_loss": loss,
             "tune_epochs": 1,
             "tune_batch_size": 4,
             "tune_validation_share": 0.25,
@@ -114,7 +119,9 @@ def test_rag_tune_trains_a_loadable_cross_encoder_that_the_chain_picks_up(
     try:
         assert json.loads((folder / "card.json").read_text()) == card
         assert card["data"]["train_questions"] == 3 and card["data"]["validation_questions"] == 1
-        assert card["settings"]["steps"] >= 1
+        assert card["settings"]["steps"] >= 1 and card["settings"]["head"] == head
+        described = {"bce": "BinaryCrossEntropyLoss", "listnet": "ListNet", "lambda": "Lambda"}
+        assert card["loss"].startswith(described[loss])
         assert card["combine"] in ("replace", "rrf") and card["rerank_depth"] >= 1
         reranker = load_reranker(
             settings.model_copy(update={"rerank_max_length": 64, "rerank_batch_size": 8})
