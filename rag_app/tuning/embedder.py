@@ -116,6 +116,9 @@ def train_embedder(
             learning_rate=s.tune_embedder_learning_rate,
             seed=s.tune_seed,
             progress=progress,
+            # Validation encodes every candidate passage again, about the cost of an epoch
+            # of training on a few hundred questions: once per epoch is enough.
+            evals_per_epoch=1,
             # A question with two relevant passages must not meet itself as a negative.
             batch_sampler=BatchSamplers.NO_DUPLICATES,
         )
@@ -129,7 +132,9 @@ def train_embedder(
         )
         trainer.train()
         steps = trainer.state.global_step
-    after = float(evaluator(model)["validation_ndcg@10"])
+        # The best checkpoint (now loaded) was scored on validation when it was saved.
+        best = trainer.state.best_metric
+    after = float(best) if best is not None else float(evaluator(model)["validation_ndcg@10"])
     seconds = time.perf_counter() - started
     card = {
         "kind": "bi-encoder",

@@ -47,12 +47,14 @@ def training_arguments(
     learning_rate: float,
     seed: int,
     progress: bool,
+    evals_per_epoch: int = 2,
     **extra: Any,
 ) -> Any:
-    """CPU training arguments that evaluate twice per epoch and keep the best checkpoint by
-    the validation nDCG@10 (`cls`: the sentence-transformers arguments class of the model)."""
+    """CPU training arguments that evaluate `evals_per_epoch` times per epoch and keep the best
+    checkpoint by the validation nDCG@10 (`cls`: the sentence-transformers arguments class of
+    the model)."""
     steps_per_epoch = max(1, -(-rows // batch_size))
-    eval_steps = max(10, steps_per_epoch // 2)
+    eval_steps = max(10, steps_per_epoch // evals_per_epoch)
     return cls(
         output_dir=work,
         num_train_epochs=epochs,
