@@ -294,8 +294,8 @@ def launch(
         server_port=port,
         share=False,
         inbrowser=False,
-        quiet=not block,
-        prevent_thread_lock=not block,
+        quiet=True,  # Gradio's banner suggests share=True
+        prevent_thread_lock=True,
         max_file_size=int(settings.max_file_mb * 1_000_000),
         footer_links=["api", "settings"],
         enable_monitoring=False,
@@ -304,6 +304,9 @@ def launch(
         pwa=False,
         css=CSS,
     )
+    if block:
+        print(f"rag_app chat page: {app.local_url} (Ctrl+C stops it)", flush=True)
+        app.block_thread()
     return app
 
 
