@@ -73,6 +73,13 @@ class LibraryTab:
     remove: gr.Button
 
 
+def _table(headers: list[str], label: str, elem_id: str, **options: Any) -> gr.Dataframe:
+    """A read-only table whose long cells wrap."""
+    return gr.Dataframe(
+        headers=headers, label=label, elem_id=elem_id, interactive=False, wrap=True, **options
+    )
+
+
 def _reranker_note(settings: Settings) -> str:
     return "Cross-encoder: " + reranker_in_use(settings.updated(rerank=True))
 
@@ -116,14 +123,12 @@ def _chat_tab(settings: Settings) -> ChatTab:
                 top_k = gr.Slider(1, 20, value=settings.top_k, step=1, label="Passages (top-k)")
                 debug = gr.Checkbox(value=False, label="Show retrieval debug", elem_id="debug")
             clear = gr.ClearButton(value="New conversation")
-    debug_table = gr.Dataframe(
-        headers=DEBUG_COLUMNS,
-        label="Retrieved chunks and their scores (higher is better)",
+    debug_table = _table(
+        DEBUG_COLUMNS,
+        "Retrieved chunks and their scores (higher is better)",
+        "debug-table",
         column_widths=["3%", "13%", "18%", "7%", "7%", "7%", "7%", "38%"],
-        interactive=False,
-        wrap=True,
         visible=False,
-        elem_id="debug-table",
     )
     return ChatTab(chatbot, question, send, sources, mode, rerank, top_k, debug, clear, debug_table)
 
@@ -136,21 +141,9 @@ def _library_tab() -> LibraryTab:
                 label="Add documents: Markdown, HTML, PDF or text",
                 elem_id="upload",
             )
-            results = gr.Dataframe(
-                headers=RESULT_COLUMNS,
-                label="Last upload or delete",
-                interactive=False,
-                wrap=True,
-                elem_id="results",
-            )
+            results = _table(RESULT_COLUMNS, "Last upload or delete", "results")
         with gr.Column():
-            documents = gr.Dataframe(
-                headers=DOCUMENT_COLUMNS,
-                label="Documents in the collection",
-                interactive=False,
-                wrap=True,
-                elem_id="documents",
-            )
+            documents = _table(DOCUMENT_COLUMNS, "Documents in the collection", "documents")
             doomed = gr.Dropdown(multiselect=True, label="Documents to delete", elem_id="doomed")
             remove = gr.Button("Delete selected", variant="stop", elem_id="delete")
     return LibraryTab(files, results, documents, doomed, remove)
