@@ -42,6 +42,19 @@ FACTS = {  # question word -> (text of the passage to cite, the answer citing it
 }
 
 
+# Records each text the first answer shows, to prove it arrived in pieces.
+WATCH_ANSWERS = """() => {
+    window.answersSeen = [];
+    new MutationObserver(() => {
+        const bot = document.querySelector('#chatbot [data-testid="bot"]');
+        const text = bot ? bot.innerText.trim() : "";
+        if (text && window.answersSeen.at(-1) !== text) window.answersSeen.push(text);
+    }).observe(
+        document.querySelector("#chatbot"), {subtree: true, childList: true, characterData: true}
+    );
+}"""
+
+
 def scripted_reply(messages: list[dict[str, Any]]) -> str:
     """A well-behaved model: rewrites follow-ups, cites the passage that holds the fact."""
     prompt = str(messages[-1]["content"])
@@ -75,7 +88,7 @@ def _chromium() -> str:
 def page_url(tmp_path_factory: pytest.TempPathFactory, shared_models_dir: Path) -> Iterator[str]:
     _chromium()
     with (
-        ScriptedOpenAI(scripted_reply, delay=0.05) as llm,
+        ScriptedOpenAI(scripted_reply, delay=0.1) as llm,
         rag_serve(
             tmp_path_factory.mktemp("browser-home"),
             shared_models_dir,
@@ -107,6 +120,7 @@ def page(browser: Any, page_url: str, request: pytest.FixtureRequest) -> Iterato
     page.requested = []
     page.on("request", lambda r: page.requested.append(r.url))
     page.goto(page_url, wait_until="load")  # never networkidle: Gradio keeps a stream open
+    page.locator("#chatbot").wait_for()  # the app renders after "load"
     yield page
     shot = ARTIFACTS / "browser" / f"{request.node.name}.png"
     shot.parent.mkdir(parents=True, exist_ok=True)
@@ -134,8 +148,12 @@ def ask(page: Any, question: str, answers: int) -> Any:
 
 
 def test_question_streams_an_answer_with_its_sources(page: Any) -> None:
+    page.evaluate(WATCH_ANSWERS)
     answer = ask(page, "When do I water the tomatoes?", answers=1)
-    assert answer.inner_text().strip() == "Water the tomato beds every morning before 9 am [1]."
+    final = "Water the tomato beds every morning before 9 am [1]."
+    assert answer.inner_text().strip() == final
+    seen = page.evaluate("window.answersSeen")
+    assert len(seen) >= 3 and all(final.startswith(text) for text in seen), seen  # streamed
     source = page.locator('#sources .rag-source[data-n="1"]')
     assert "Gardening Handbook" in source.inner_text() and "Watering" in source.inner_text()
     assert not source.locator(".rag-passage").is_visible()  # collapsed until opened
