@@ -204,19 +204,48 @@ class Ingestor:
             for record in known.values()
             if record.root in roots and record.source not in present
         ]
-        for source in gone:
+        report.files.extend(self._remove(gone))
+
+    def remove(self, sources: Iterable[str]) -> IngestReport:
+        """Take documents out of the collection (the chat page's delete); a source that is
+        not in it is reported as failed."""
+        known = self.store.state.documents()
+        wanted = list(dict.fromkeys(sources))
+        report = IngestReport(self._remove([s for s in wanted if s in known]))
+        report.files += [
+            FileResult(s, "failed", "not in the collection") for s in wanted if s not in known
+        ]
+        self._promote_orphans()
+        self.store.bm25()
+        return report
+
+    def _remove(self, sources: list[str]) -> list[FileResult]:
+        """Rows first, then vectors: retrieval ignores vectors whose rows are gone."""
+        for source in sources:
             ids = self.store.vectors.ids_for_source(source)
             self.store.state.remove_documents([source])
             self.store.vectors.delete(sorted(ids))
-            report.files.append(FileResult(source, "removed"))
+        return [FileResult(source, "removed") for source in sources]
 
 
 def ingest_paths(
-    paths: Iterable[Path | str], settings: Settings | None = None, prune: bool = True
+    paths: Iterable[Path | str],
+    settings: Settings | None = None,
+    prune: bool = True,
+    progress: bool = False,
 ) -> IngestReport:
     """Ingest files or folders into the configured collection (the Python API of `rag ingest`)."""
     ingestor = Ingestor(settings)
     try:
-        return ingestor.run(paths, prune=prune)
+        return ingestor.run(paths, prune=prune, progress=progress)
+    finally:
+        ingestor.store.close()
+
+
+def remove_documents(sources: Iterable[str], settings: Settings | None = None) -> IngestReport:
+    """Remove documents (by source path, as listed by the state store) from the collection."""
+    ingestor = Ingestor(settings)
+    try:
+        return ingestor.remove(sources)
     finally:
         ingestor.store.close()

@@ -97,6 +97,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
+    from rag_app.retrieval.rerank import reranker_in_use
     from rag_app.store import CollectionStore
 
     settings = _settings(args)
@@ -112,7 +113,7 @@ def cmd_status(args: argparse.Namespace) -> int:
             "store_bytes": store.store_size_bytes(),
             "last_ingest": stats.last_ingest,
             "embedding_model": _embedder_in_use(store),
-            "reranker": _reranker_in_use(settings),
+            "reranker": reranker_in_use(settings),
         }
     finally:
         store.close()
@@ -134,22 +135,6 @@ def cmd_status(args: argparse.Namespace) -> int:
 def _embedder_in_use(store: Any) -> str:
     tuned = store.tuned_embedder
     return f"{tuned.model} (tuned from {tuned.base})" if tuned else str(store.embedding_model)
-
-
-def _reranker_in_use(settings: Any) -> str:
-    """What the chain would rerank with, without loading it."""
-    from rag_app.retrieval.rerank import tuned_reranker_dir
-    from rag_app.tuning.training import read_card
-
-    if not settings.rerank:
-        return "off (rerank = false)"
-    if settings.reranker_model:
-        return f"{settings.reranker_model} (configured)"
-    tuned = tuned_reranker_dir(settings.models_dir, settings.collection)
-    card = read_card(tuned)
-    if card is None:
-        return "none: fused order kept (train one with `rag tune`)"
-    return f"{tuned} (tuned {card['created']}, {card['combine']}, depth {card['rerank_depth']})"
 
 
 def cmd_config(args: argparse.Namespace) -> int:
@@ -383,30 +368,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except Exception as err:  # one line for the user; tracebacks are for bugs
-        if not _expected(err):
+        from rag_app.errors import is_user_fixable, one_line
+
+        if not (isinstance(err, CliError) or is_user_fixable(err)):
             raise
-        print(f"rag: error: {_one_line(err)}", file=sys.stderr)
+        print(f"rag: error: {one_line(err)}", file=sys.stderr)
         return 1
-
-
-def _expected(err: Exception) -> bool:
-    """Failures that are the user's to fix (pydantic's ValidationError is a ValueError)."""
-    from rag_app.models.gguf import ModelNotAvailable
-    from rag_app.retrieval.hybrid import EmptyCollectionError
-
-    return isinstance(
-        err, CliError | ModelNotAvailable | FileNotFoundError | EmptyCollectionError | ValueError
-    )
-
-
-def _one_line(err: Exception) -> str:
-    from pydantic import ValidationError
-
-    if isinstance(err, ValidationError):
-        return "; ".join(
-            f"setting {'.'.join(map(str, e['loc']))}: {e['msg']}" for e in err.errors()
-        )
-    return " ".join(str(err).split())
 
 
 if __name__ == "__main__":

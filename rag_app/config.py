@@ -239,6 +239,20 @@ class Settings(BaseSettings):
         description="What the app says when the documents hold no answer.",
     )
 
+    # --- chat page (`rag serve`) -----------------------------------------------------------
+    ui_concurrency_limit: int = Field(
+        4,
+        ge=1,
+        description="Questions the chat page works on at once; the rest wait in Gradio's queue. "
+        "A local llama.cpp model still writes one answer at a time (retrieval overlaps).",
+    )
+    ui_queue_size: int = Field(
+        64,
+        ge=1,
+        description="Questions that may wait in the queue; beyond this the page says the "
+        "server is busy instead of making users wait without end.",
+    )
+
     # --- domain tuning (`rag tune`) ---------------------------------------------------------
     tune_candidates: int = Field(
         30, ge=2, description="Hybrid results per question that hard negatives are drawn from."
@@ -360,10 +374,20 @@ class Settings(BaseSettings):
             sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml))
         return tuple(sources)
 
+    def updated(self, **changes: Any) -> Settings:
+        """A copy with `changes` checked like any setting (`model_copy` checks nothing): a
+        collection name or top-k chosen on the chat page meets the rules a config file does."""
+        return type(self).model_validate({**self.model_dump(), **changes})
+
     # --- derived paths: one place decides the layout of `home` -----------------------------
     @property
     def chroma_dir(self) -> Path:
         return self.home / "chroma"
+
+    @property
+    def uploads_dir(self) -> Path:
+        """Files added on the chat page, kept so that a document there stays ingestable."""
+        return self.home / "uploads" / self.collection
 
     @property
     def collection_dir(self) -> Path:

@@ -119,6 +119,11 @@ class Answer(BaseModel):
     contexts: list[Passage] = Field(
         default_factory=list, description="Every passage the LLM was given."
     )
+    retrieved: list[ScoredChunk] = Field(
+        default_factory=list,
+        description="What retrieval returned, best first, with every stage's scores (dense, "
+        "sparse, fused, rerank): the chat page's retrieval debug view.",
+    )
     invalid_citations: list[int] = Field(
         default_factory=list,
         description="Citation numbers the LLM wrote that matched no passage (removed from text).",

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 import rag_app  # noqa: F401  (sets the offline environment first)
+from ingest.pipeline import Ingestor
 from rag_app.config import Settings, get_settings
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -37,6 +38,14 @@ def rag_home(
 @pytest.fixture
 def settings(rag_home: Path) -> Settings:
     return Settings(home=rag_home)
+
+
+@pytest.fixture
+def ingested(settings: Settings, docs_dir: Path) -> Settings:
+    ingestor = Ingestor(settings)
+    assert ingestor.run([docs_dir]).ok
+    ingestor.store.close()
+    return settings
 
 
 @pytest.fixture

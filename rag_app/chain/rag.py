@@ -56,12 +56,13 @@ class Overrides(TypedDict, total=False):
     count_tokens: CountTokens
 
 
-class Components:
-    """The chain's parts: the overridden ones as given, the rest built lazily from settings."""
+class SharedParts:
+    """What loading costs: the store and the models. Opened on first use and shared by every
+    `Components` built over them, so a per-request choice of fusion, rerank or top-k (the chat
+    page's settings panel) loads nothing twice."""
 
-    def __init__(self, settings: Settings, **overrides: Unpack[Overrides]) -> None:
+    def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.__dict__.update(overrides)  # pre-fills the cached properties below
 
     @cached_property
     def store(self) -> Any:
@@ -70,10 +71,46 @@ class Components:
         return CollectionStore(self.settings)
 
     @cached_property
+    def reranker(self) -> Reranker | None:
+        from rag_app.retrieval.rerank import load_reranker
+
+        return load_reranker(self.settings)
+
+    @cached_property
+    def llm(self) -> BaseChatModel:
+        from rag_app.models.llm import make_chat_model
+
+        return make_chat_model(self.settings)
+
+
+class Components:
+    """The chain's parts: the overridden ones as given, the rest built lazily from settings."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        shared: SharedParts | None = None,
+        **overrides: Unpack[Overrides],
+    ) -> None:
+        self.settings = settings
+        self.shared = shared or SharedParts(settings)
+        self.overrides = overrides
+        self.__dict__.update(overrides)  # pre-fills the cached properties below
+
+    def with_settings(self, **update: Any) -> Components:
+        """These parts under other retrieval settings (fusion, rerank, top_k, ...): only the
+        cheap retrievers are built again; store, models and overrides are shared."""
+        return Components(self.settings.updated(**update), self.shared, **self.overrides)
+
+    @property
+    def store(self) -> Any:
+        return self.shared.store
+
+    @cached_property
     def retriever(self) -> Retriever:
         from rag_app.retrieval.hybrid import HybridRetriever
 
-        return HybridRetriever.from_store(self.store)
+        return HybridRetriever.from_store(self.store, mode=self.settings.fusion)
 
     @cached_property
     def keyword_retriever(self) -> Retriever | None:
@@ -84,12 +121,8 @@ class Components:
 
     @cached_property
     def reranker(self) -> Reranker | None:
-        s = self.settings
-        if not s.rerank:
-            return None
-        from rag_app.retrieval.rerank import load_reranker
-
-        return load_reranker(s)
+        """Loaded only when `rerank` is on; an overriding reranker also obeys `rerank`."""
+        return self.shared.reranker
 
     @cached_property
     def parents(self) -> ParentStore | None:
@@ -101,9 +134,7 @@ class Components:
 
     @cached_property
     def llm(self) -> BaseChatModel:
-        from rag_app.models.llm import make_chat_model
-
-        return make_chat_model(self.settings)
+        return self.shared.llm
 
 
 def _parse_input(value: dict[str, Any] | str) -> ChainState:
@@ -221,7 +252,7 @@ def retrieve_stage(parts: Components) -> Runnable[ChainState, ChainState]:
         retriever: Retriever, state: ChainState, timings: dict[str, float]
     ) -> list[ScoredChunk]:
         s, query = parts.settings, state.standalone
-        reranker = parts.reranker
+        reranker = parts.reranker if s.rerank else None
         depth = s.top_k if reranker is None else rerank_depth(s, reranker)
         rankings = [retriever.retrieve(q, depth, state.filters) for q in [query, *state.expansions]]
         candidates = fuse_rankings(rankings, s.rrf_k)[:depth]
@@ -288,7 +319,13 @@ class AnswerStage(Runnable[ChainState, Answer]):
 
     def _answer(self, state: ChainState, text: str, **extra: Any) -> Answer:
         extra.setdefault("timings", state.timings)
-        return Answer(question=state.standalone, text=text, contexts=state.passages, **extra)
+        return Answer(
+            question=state.standalone,
+            text=text,
+            contexts=state.passages,
+            retrieved=state.hits,
+            **extra,
+        )
 
     def _says_abstain(self, text: str) -> bool:
         marker = _normalise(self.abstain_text)
@@ -346,6 +383,10 @@ def build_chain(
     dict (``source`` glob, ``section`` prefix, ``doc_type``). ``chain.stream(...)`` yields
     partial Answers (``.delta`` is the new text) and ends with the complete one.
     """
-    parts = Components(settings or get_settings(), **overrides)
+    return compose(Components(settings or get_settings(), **overrides))
+
+
+def compose(parts: Components) -> Runnable[Any, Answer]:
+    """The chain over given parts (`build_chain` makes them from settings and overrides)."""
     chain = condense_stage(parts) | expand_stage(parts) | retrieve_stage(parts) | AnswerStage(parts)
     return chain.with_config(run_name="rag_app")

@@ -31,9 +31,9 @@ def make_chat_model(settings: Settings) -> BaseChatModel:
 def _llamacpp_model(
     path: str, n_ctx: int, n_threads: int, max_tokens: int, temperature: float, seed: int
 ) -> BaseChatModel:
-    from langchain_community.chat_models import ChatLlamaCpp
+    from rag_app.models.llamacpp import SerialChatLlamaCpp
 
-    model = ChatLlamaCpp(
+    model = SerialChatLlamaCpp(
         model_path=path,
         n_ctx=n_ctx,
         n_threads=n_threads,

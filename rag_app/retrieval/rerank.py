@@ -165,3 +165,16 @@ def load_reranker(settings: Settings) -> CrossEncoderReranker | PassThroughReran
         log.info("reranking with cross-encoder %s", candidate)
         return reranker
     return PassThroughReranker("could not load " + "; ".join(failures))
+
+
+def reranker_in_use(settings: Settings) -> str:
+    """What the chain would rerank with, said without loading it (`rag status`, chat page)."""
+    if not settings.rerank:
+        return "off (rerank = false)"
+    if settings.reranker_model:
+        return f"{settings.reranker_model} (configured)"
+    tuned = tuned_reranker_dir(settings.models_dir, settings.collection)
+    card = read_card(tuned)
+    if card is None:
+        return "none: fused order kept (train one with `rag tune`)"
+    return f"{tuned} (tuned {card['created']}, {card['combine']}, depth {card['rerank_depth']})"

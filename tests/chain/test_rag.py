@@ -1,10 +1,7 @@
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
-from langchain_core.messages import BaseMessage
 
 from ingest.pipeline import Ingestor
 from rag_app.chain.rag import build_chain, fuse_rankings
@@ -13,28 +10,7 @@ from rag_app.protocols import Retriever
 from rag_app.retrieval.hybrid import EmptyCollectionError, HybridRetriever
 from rag_app.store import CollectionStore
 from rag_app.types import Answer, Chunk, Filters, ScoredChunk
-
-
-class RecordingLLM(FakeListChatModel):
-    """A fake chat model that also keeps the prompts it was given."""
-
-    prompts: list[list[BaseMessage]] = []  # noqa: RUF012 (a pydantic field: copied per instance)
-
-    def _call(self, messages: list[BaseMessage], *args: Any, **kwargs: Any) -> str:
-        self.prompts.append(list(messages))
-        return super()._call(messages, *args, **kwargs)
-
-    def _stream(self, messages: list[BaseMessage], *args: Any, **kwargs: Any) -> Iterator[Any]:
-        self.prompts.append(list(messages))
-        return super()._stream(messages, *args, **kwargs)
-
-
-@pytest.fixture
-def ingested(settings: Settings, docs_dir: Path) -> Settings:
-    ingestor = Ingestor(settings)
-    assert ingestor.run([docs_dir]).ok
-    ingestor.store.close()
-    return settings
+from tests.fakes import RecordingLLM, ScriptedReranker
 
 
 def test_invoke_answers_with_checked_citations(ingested: Settings) -> None:
@@ -108,29 +84,6 @@ def test_build_chain_needs_no_arguments_and_loads_nothing_eagerly() -> None:
     chain = build_chain()
     assert chain.invoke is not None
     assert "llama_cpp" not in sys.modules
-
-
-class ScriptedReranker:
-    """Gives each candidate a score from a table (default -5) and records the queries."""
-
-    def __init__(self, scores: dict[str, float]) -> None:
-        self.scores = scores
-        self.calls = 0
-
-    def rerank(self, query: str, candidates: list[ScoredChunk], k: int) -> list[ScoredChunk]:
-        self.calls += 1
-        scored = [
-            ScoredChunk(
-                chunk=c.chunk,
-                score=self._score(c),
-                scores={**c.scores, "rerank": self._score(c)},
-            )
-            for c in candidates
-        ]
-        return sorted(scored, key=lambda c: c.score, reverse=True)[:k]
-
-    def _score(self, c: ScoredChunk) -> float:
-        return next((v for key, v in self.scores.items() if key in c.chunk.text), -5.0)
 
 
 class RecordingRetriever:

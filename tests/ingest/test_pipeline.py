@@ -49,3 +49,22 @@ def test_no_prune_keeps_vanished_files(settings: Settings, docs_dir: Path) -> No
     assert report.count("removed") == 0
     assert ingestor.store.state.stats().documents == 3
     ingestor.store.close()
+
+
+def test_remove_takes_out_rows_vectors_and_keywords(settings: Settings, docs_dir: Path) -> None:
+    ingestor = Ingestor(settings)
+    assert ingestor.run([docs_dir]).ok
+    garden = str((docs_dir / "garden.md").resolve())
+    report = ingestor.remove([garden, garden, "/nowhere/else.md"])
+    assert [(f.source, f.outcome) for f in report.files] == [
+        (garden, "removed"),
+        ("/nowhere/else.md", "failed"),
+    ]
+    assert report.failures() == ["/nowhere/else.md: not in the collection"]
+    state = ingestor.store.state
+    assert garden not in state.documents()
+    assert ingestor.store.vectors.ids_for_source(garden) == set()
+    assert state.stats().chunks == ingestor.store.vectors.count()
+    hits = ingestor.store.bm25().search("tomato beds rain barrel", 5)
+    assert all(state.get_many([i])[i].source != garden for i, _ in hits)
+    ingestor.store.close()

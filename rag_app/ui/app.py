@@ -1,0 +1,311 @@
+"""The page itself: layout, events, and serving it on loopback.
+
+Handlers here only translate between Gradio's values and `Chat` / `Library`; the work is done
+there. Everything the page loads (scripts, styles, fonts) comes from the local Gradio package.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import gradio as gr
+
+from rag_app.config import Settings, get_settings
+from rag_app.errors import is_user_fixable, one_line
+from rag_app.retrieval.rerank import reranker_in_use
+from rag_app.ui.chat import MODES, Chat, Choices, Mode
+from rag_app.ui.library import DOCUMENT_COLUMNS, RESULT_COLUMNS, Library
+from rag_app.ui.render import DEBUG_COLUMNS, notice_html
+
+log = logging.getLogger(__name__)
+
+CSS = """
+.rag-source { border: 1px solid var(--border-color-primary); border-radius: 6px;
+  padding: 6px 10px; margin-bottom: 6px; }
+.rag-source summary { cursor: pointer; }
+.rag-n { font-weight: 600; color: var(--color-accent); }
+.rag-section, .rag-page, .rag-file { color: var(--body-text-color-subdued); font-size: 0.9em; }
+.rag-passage { white-space: pre-wrap; margin-top: 6px; font-size: 0.92em; }
+.rag-timings { color: var(--body-text-color-subdued); font-size: 0.8em; margin-top: 4px; }
+.rag-abstained { border-left: 4px solid var(--color-accent); padding: 6px 10px; }
+.rag-uncited, .rag-notice { color: var(--body-text-color-subdued); }
+"""
+
+
+@contextmanager
+def _friendly_errors(action: str) -> Iterator[None]:
+    """A library action that fails shows a message box; the server carries on."""
+    try:
+        yield
+    except gr.Error:
+        raise
+    except Exception as err:
+        if is_user_fixable(err):
+            raise gr.Error(one_line(err)) from err
+        log.exception("%s failed", action)
+        raise gr.Error(f"{action} failed ({type(err).__name__}); see the server log.") from err
+
+
+@dataclass
+class ChatTab:
+    chatbot: gr.Chatbot
+    question: gr.Textbox
+    send: gr.Button
+    sources: gr.HTML
+    mode: gr.Radio
+    rerank: gr.Checkbox
+    top_k: gr.Slider
+    debug: gr.Checkbox
+    clear: gr.ClearButton
+    debug_table: gr.Dataframe
+
+
+@dataclass
+class LibraryTab:
+    files: gr.File
+    results: gr.Dataframe
+    documents: gr.Dataframe
+    doomed: gr.Dropdown
+    remove: gr.Button
+
+
+def _table(headers: list[str], label: str, elem_id: str, **options: Any) -> gr.Dataframe:
+    """A read-only table whose long cells wrap."""
+    return gr.Dataframe(
+        headers=headers, label=label, elem_id=elem_id, interactive=False, wrap=True, **options
+    )
+
+
+def _reranker_note(settings: Settings) -> str:
+    return "Cross-encoder: " + reranker_in_use(settings.updated(rerank=True))
+
+
+def _chat_tab(settings: Settings) -> ChatTab:
+    with gr.Row():
+        with gr.Column(scale=3):
+            chatbot = gr.Chatbot(
+                label="Conversation",
+                height=480,
+                placeholder="Ask a question about the documents in the collection.",
+                feedback_options=None,
+                buttons=["copy"],
+                elem_id="chatbot",
+            )
+            with gr.Row():
+                question = gr.Textbox(
+                    show_label=False,
+                    placeholder="Your question, e.g. “How do I install it?”",
+                    scale=5,
+                    elem_id="question",
+                )
+                send = gr.Button("Ask", variant="primary", scale=1, elem_id="ask")
+        with gr.Column(scale=2):
+            gr.Markdown("### Sources")
+            sources = gr.HTML(
+                notice_html("The passages an answer cites appear here."), elem_id="sources"
+            )
+            with gr.Accordion("Retrieval settings", open=False, elem_id="settings"):
+                mode = gr.Radio(
+                    list(MODES),
+                    value="hybrid",
+                    label="Retrieval mode",
+                    info="hybrid = embeddings + BM25 keywords, fused",
+                )
+                rerank = gr.Checkbox(
+                    value=settings.rerank,
+                    label="Rerank with the cross-encoder",
+                    info=_reranker_note(settings),
+                )
+                top_k = gr.Slider(1, 20, value=settings.top_k, step=1, label="Passages (top-k)")
+                debug = gr.Checkbox(value=False, label="Show retrieval debug", elem_id="debug")
+            clear = gr.ClearButton(value="New conversation")
+    debug_table = _table(
+        DEBUG_COLUMNS,
+        "Retrieved chunks and their scores (higher is better)",
+        "debug-table",
+        column_widths=["3%", "13%", "18%", "7%", "7%", "7%", "7%", "38%"],
+        visible=False,
+    )
+    return ChatTab(chatbot, question, send, sources, mode, rerank, top_k, debug, clear, debug_table)
+
+
+def _library_tab() -> LibraryTab:
+    with gr.Row():
+        with gr.Column():
+            files = gr.File(
+                file_count="multiple",
+                label="Add documents: Markdown, HTML, PDF or text",
+                elem_id="upload",
+            )
+            results = _table(RESULT_COLUMNS, "Last upload or delete", "results")
+        with gr.Column():
+            documents = _table(DOCUMENT_COLUMNS, "Documents in the collection", "documents")
+            doomed = gr.Dropdown(multiselect=True, label="Documents to delete", elem_id="doomed")
+            remove = gr.Button("Delete selected", variant="stop", elem_id="delete")
+    return LibraryTab(files, results, documents, doomed, remove)
+
+
+def build_app(chat: Chat) -> gr.Blocks:
+    """The chat page over `chat` (its settings also choose the library's home)."""
+    settings = chat.settings
+    library = Library(settings)
+
+    def ask(
+        question: str,
+        history: list[dict[str, Any]],
+        collection: str,
+        mode: Mode,
+        rerank: bool,
+        top_k: float,
+    ) -> Iterator[tuple[str, list[dict[str, Any]], str, list[list[str]]]]:
+        """Streams the answer into the chat, then shows its sources and retrieval debug rows."""
+        choices = Choices(collection, mode, rerank, int(top_k))
+        shown = [*history, {"role": "user", "content": question}] if question.strip() else history
+        for turn in chat.ask(question, history, choices):
+            reply = [{"role": "assistant", "content": turn.text}] if turn.text else []
+            yield "", shown + reply, turn.sources, turn.debug
+
+    def documents_view(collection: str) -> tuple[list[list[str]], Any]:
+        rows = library.documents(collection)
+        choices = [(f"{title} ({file})", source) for title, _, file, source in rows]
+        return rows, gr.Dropdown(choices=choices, value=[])
+
+    def open_collection(collection: str) -> tuple[Any, ...]:
+        """A new collection: its documents, its cross-encoder, and a fresh conversation."""
+        with _friendly_errors("Opening the collection"):
+            rows, picker = documents_view(collection)
+            note = _reranker_note(library.settings_for(collection))
+        return rows, picker, gr.Checkbox(info=note), [], "", []
+
+    def refresh(collection: str) -> tuple[Any, ...]:
+        rows, picker = documents_view(collection)
+        return gr.Dropdown(choices=library.collections(), value=collection), rows, picker
+
+    def upload(
+        files: list[str] | None,
+        collection: str,
+        progress: Any = gr.Progress(track_tqdm=True),  # noqa: B008 (Gradio's per-call tracker)
+    ) -> tuple[Any, ...]:
+        """Ingests the uploaded files; one result row each (ingested / skipped / failed)."""
+        if not files:
+            return (None, [], *documents_view(collection))
+        progress(0, desc=f"Ingesting {len(files)} file(s)")
+        with _friendly_errors("Ingesting"):
+            results = library.upload(files, collection)
+        failed = [f"{name}: {detail}" for name, outcome, detail in results if outcome == "failed"]
+        if failed:
+            gr.Warning("Not ingested: " + "; ".join(failed))
+        return (None, results, *documents_view(collection))
+
+    def delete(sources: list[str], collection: str) -> tuple[Any, ...]:
+        if not sources:
+            raise gr.Error("Choose the documents to delete first.")
+        with _friendly_errors("Deleting"):
+            results = library.delete(sources, collection)
+        return (results, *documents_view(collection))
+
+    with gr.Blocks(title="rag_app", analytics_enabled=False) as app:
+        with gr.Row(equal_height=True):
+            gr.Markdown(
+                "## rag_app — answers from your documents\n"
+                "Every answer cites its sources as [n]; when the documents do not say, it says so.",
+            )
+            collection = gr.Dropdown(
+                choices=library.collections(),
+                value=settings.collection,
+                label="Collection",
+                info="Pick one, or type a new name and press Enter.",
+                allow_custom_value=True,
+                elem_id="collection",
+                scale=0,
+                min_width=260,
+            )
+        with gr.Tabs():
+            with gr.Tab("Chat", id="chat"):
+                c = _chat_tab(settings)
+            with gr.Tab("Library", id="library"):
+                lib = _library_tab()
+
+        c.clear.add([c.question, c.chatbot, c.sources, c.debug_table])
+        gr.on(
+            [c.question.submit, c.send.click],
+            ask,
+            [c.question, c.chatbot, collection, c.mode, c.rerank, c.top_k],
+            [c.question, c.chatbot, c.sources, c.debug_table],
+            api_name="ask",
+            concurrency_limit=settings.ui_concurrency_limit,
+            show_progress="minimal",
+        )
+        c.debug.change(
+            lambda on: gr.Dataframe(visible=on), c.debug, c.debug_table, api_visibility="private"
+        )
+        collection.change(
+            open_collection,
+            collection,
+            [lib.documents, lib.doomed, c.rerank, c.chatbot, c.sources, c.debug_table],
+            api_visibility="private",
+        )
+        lib.files.upload(
+            upload,
+            [lib.files, collection],
+            [lib.files, lib.results, lib.documents, lib.doomed],
+            api_name="upload",
+            concurrency_id="library",
+            concurrency_limit=1,
+        )
+        lib.remove.click(
+            delete,
+            [lib.doomed, collection],
+            [lib.results, lib.documents, lib.doomed],
+            api_name="delete",
+            concurrency_id="library",
+            concurrency_limit=1,
+        )
+        app.load(
+            refresh, collection, [collection, lib.documents, lib.doomed], api_visibility="private"
+        )
+    return app
+
+
+def launch(
+    app: gr.Blocks,
+    settings: Settings | None = None,
+    host: str = "127.0.0.1",
+    port: int | None = 7860,
+    block: bool = True,
+) -> gr.Blocks:
+    """Serve on loopback by default. No share link (it would tunnel out through a hub), no
+    analytics, no server-side rendering or MCP endpoint: nothing beyond the page and its API."""
+    settings = settings or get_settings()
+    app.queue(max_size=settings.ui_queue_size)
+    app.launch(
+        server_name=host,
+        server_port=port,
+        share=False,
+        inbrowser=False,
+        quiet=True,  # Gradio's banner suggests share=True
+        prevent_thread_lock=True,
+        max_file_size=int(settings.max_file_mb * 1_000_000),
+        footer_links=["api", "settings"],
+        enable_monitoring=False,
+        ssr_mode=False,
+        mcp_server=False,
+        pwa=False,
+        css=CSS,
+    )
+    if block:
+        print(f"rag_app chat page: {app.local_url} (Ctrl+C stops it)", flush=True)
+        app.block_thread()
+    return app
+
+
+def serve(settings: Settings | None = None, host: str = "127.0.0.1", port: int = 7860) -> None:
+    settings = settings or get_settings()
+    chat = Chat(settings)
+    print("Loading the models…", flush=True)
+    chat.warm_up(settings.collection)
+    launch(build_app(chat), settings, host, port)

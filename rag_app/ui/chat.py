@@ -1,0 +1,129 @@
+"""Answering on the chat page: one set of loaded parts per collection, the user's retrieval
+choices applied per question, failures turned into messages."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any, Literal, Unpack
+
+from rag_app.chain.rag import Components, Overrides, compose
+from rag_app.config import Settings
+from rag_app.errors import is_user_fixable, one_line
+from rag_app.retrieval.hybrid import EmptyCollectionError
+from rag_app.ui.render import debug_rows, notice_html, sources_html
+
+log = logging.getLogger(__name__)
+
+Mode = Literal["hybrid", "dense", "bm25"]
+MODES: tuple[Mode, ...] = ("hybrid", "dense", "bm25")
+
+
+@dataclass(frozen=True)
+class Choices:
+    """The settings panel: how to retrieve for one question."""
+
+    collection: str
+    mode: Mode
+    rerank: bool
+    top_k: int
+
+    def updates(self, settings: Settings) -> dict[str, Any]:
+        """Hybrid keeps the configured fusion (alpha or RRF); the others pick one retriever."""
+        if self.mode == "hybrid":
+            hybrid = settings.fusion in ("alpha", "rrf")
+            fusion = settings.fusion if hybrid else Settings.model_fields["fusion"].default
+        else:
+            fusion = "dense" if self.mode == "dense" else "sparse"
+        return {"fusion": fusion, "rerank": self.rerank, "top_k": int(self.top_k)}
+
+
+@dataclass(frozen=True)
+class Turn:
+    """What the page shows while and after answering one question."""
+
+    text: str
+    sources: str
+    debug: list[list[str]] = field(default_factory=list)
+
+
+def chain_history(messages: list[dict[str, Any]]) -> list[dict[str, str]]:
+    """Gradio's chat messages (content a string or a list of typed parts) as the chain's."""
+    history = []
+    for message in messages:
+        content = message.get("content", "")
+        if isinstance(content, list):
+            content = " ".join(str(p.get("text", "")) for p in content if isinstance(p, dict))
+        history.append({"role": str(message.get("role", "user")), "content": str(content)})
+    return history
+
+
+class Chat:
+    """Answers questions for every user of the page; parts are loaded once per collection."""
+
+    def __init__(self, settings: Settings, **overrides: Unpack[Overrides]) -> None:
+        self.settings = settings
+        self.overrides = overrides
+        self._parts: dict[str, Components] = {}
+        self._lock = threading.Lock()
+
+    def parts(self, collection: str) -> Components:
+        with self._lock:
+            if collection not in self._parts:
+                settings = self.settings.updated(collection=collection)
+                self._parts[collection] = Components(settings, **self.overrides)
+            return self._parts[collection]
+
+    def warm_up(self, collection: str) -> None:
+        """Load the models before the first question, so it is not the one that waits; a
+        model that cannot load is logged here and reported to whoever asks."""
+        parts = self.parts(collection)
+        try:
+            parts.store.embedder.warm_up()
+            if parts.settings.rerank:
+                _ = parts.shared.reranker
+            _ = parts.llm
+        except Exception as err:
+            if not is_user_fixable(err):
+                raise
+            log.warning("model not loaded at start-up: %s", one_line(err))
+
+    def ask(self, question: str, history: list[dict[str, Any]], choices: Choices) -> Iterator[Turn]:
+        """Partial answers as the model writes them, then the checked answer with its sources.
+        Never raises: a failure becomes the last Turn's message, and the server carries on."""
+        question = question.strip()
+        if not question:
+            yield Turn("", notice_html("Please type a question first."))
+            return
+        yield Turn("", notice_html("Searching the documents…"))
+        text = ""
+        try:
+            base = self.parts(choices.collection)
+            chain = compose(base.with_settings(**choices.updates(base.settings)))
+            inputs = {"question": question, "history": chain_history(history)}
+            for answer in chain.stream(inputs):
+                text = answer.text
+                if answer.complete:
+                    yield Turn(answer.text, sources_html(answer), debug_rows(answer.retrieved))
+                else:
+                    yield Turn(text, notice_html("Writing the answer…"))
+        except Exception as err:
+            message = self._failure(err, choices.collection)
+            yield Turn(f"{text}\n\n{message}".strip(), notice_html(message))
+
+    def _failure(self, err: Exception, collection: str) -> str:
+        if isinstance(err, EmptyCollectionError):
+            return (
+                f"⚠️ Collection '{collection}' has no documents yet. Add some on the Library "
+                "tab (or with `rag ingest PATH`), then ask again."
+            )
+        if is_user_fixable(err):
+            log.warning("question not answered: %s", one_line(err))
+            return f"⚠️ {one_line(err)}"
+        log.exception("answering failed")
+        return (
+            f"⚠️ Sorry, answering failed ({type(err).__name__}: {one_line(err)[:200]}). The "
+            "server is still running: try again, and see its log for details."
+        )

@@ -1,0 +1,90 @@
+"""The Library tab: collections, their documents, uploading files to ingest, deleting.
+
+Each write opens its own store and closes it again (as `rag ingest` does), so answering, which
+keeps its store open, sees the change through SQLite and the BM25 index's generation.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from ingest.pipeline import FileResult, IngestReport, ingest_paths, remove_documents
+from rag_app.config import Settings
+from rag_app.store.state import CollectionState
+
+DOCUMENT_COLUMNS = ["title", "type", "file", "source"]
+RESULT_COLUMNS = ["file", "result", "detail"]
+
+
+class Library:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    def settings_for(self, collection: str) -> Settings:
+        """Settings of a collection chosen or typed on the page (the name is validated)."""
+        return self.settings.updated(collection=collection)
+
+    def collections(self) -> list[str]:
+        """Collections with a state database under `home`, and the configured one."""
+        root = self.settings.home / "collections"
+        found = {p.parent.name for p in root.glob("*/state.sqlite")} if root.is_dir() else set()
+        return sorted(found | {self.settings.collection})
+
+    def documents(self, collection: str) -> list[list[str]]:
+        """One row per document, by title."""
+        settings = self.settings_for(collection)
+        path = settings.collection_dir / "state.sqlite"
+        if not path.exists():
+            return []
+        state = CollectionState(path)
+        try:
+            records = sorted(
+                state.documents().values(), key=lambda r: ((r.title or "").lower(), r.source)
+            )
+        finally:
+            state.close()
+        return [[r.title or "", r.doc_type, Path(r.source).name, r.source] for r in records]
+
+    def upload(self, files: list[str], collection: str) -> list[list[str]]:
+        """Copy uploads into the collection's upload folder and ingest them; one result row
+        per file. A file that fails is not kept."""
+        settings = self.settings_for(collection)
+        settings.uploads_dir.mkdir(parents=True, exist_ok=True)
+        copies = []
+        for file in files:
+            target = settings.uploads_dir / Path(file).name
+            shutil.copyfile(file, target)
+            copies.append(target.resolve())
+        report = ingest_paths(copies, settings, prune=False, progress=True)
+        for result in report.files:
+            if result.outcome == "failed":
+                Path(result.source).unlink(missing_ok=True)
+        order = {str(copy): i for i, copy in enumerate(copies)}
+        report.files.sort(key=lambda f: order[f.source])  # as uploaded, not as processed
+        return _rows(report)
+
+    def delete(self, sources: list[str], collection: str) -> list[list[str]]:
+        """Remove documents; a copy made by an upload goes too."""
+        settings = self.settings_for(collection)
+        report = remove_documents(sources, settings)
+        uploads = settings.uploads_dir.resolve()
+        for result in report.files:
+            path = Path(result.source)
+            if result.outcome == "removed" and path.parent == uploads:
+                path.unlink(missing_ok=True)
+        return _rows(report)
+
+
+def _rows(report: IngestReport) -> list[list[str]]:
+    return [[Path(f.source).name, f.outcome, _detail(f)] for f in report.files]
+
+
+def _detail(result: FileResult) -> str:
+    if result.outcome == "ingested":
+        return f"{result.chunks} chunk{'' if result.chunks == 1 else 's'}"
+    if result.outcome == "skipped":
+        return "unchanged: already ingested"
+    if result.outcome == "removed":
+        return "removed from the collection"
+    return result.reason or ""

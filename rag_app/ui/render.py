@@ -1,0 +1,93 @@
+"""What an `Answer` looks like on the chat page: the sources panel and the debug table.
+
+Pure functions from typed objects to HTML or rows, so they are tested without a browser. Every
+piece of document text is escaped: passages are user data, not markup.
+"""
+
+from __future__ import annotations
+
+import html
+from pathlib import PurePath
+
+from rag_app.types import Answer, Passage, ScoredChunk
+
+DEBUG_COLUMNS = ["#", "document", "section", "dense", "sparse", "fused", "rerank", "text"]
+_STAGES = ("dense", "sparse", "fused", "rerank")
+_SNIPPET_CHARS = 160
+
+
+def _file_name(source: str) -> str:
+    return PurePath(source).name
+
+
+def _source_item(passage: Passage) -> str:
+    title = passage.title or _file_name(passage.source)
+    section = passage.section or ""
+    if section.startswith(title):  # heading paths usually start with the document title
+        section = section[len(title) :].lstrip(" >")
+    details = [
+        f'<span class="rag-section">{html.escape(section)}</span>' if section else "",
+        f'<span class="rag-page">page {passage.page}</span>' if passage.page else "",
+        f'<span class="rag-file">{html.escape(_file_name(passage.source))}</span>',
+    ]
+    return (
+        f'<details class="rag-source" data-n="{passage.n}"><summary>'
+        f'<span class="rag-n">[{passage.n}]</span> <b class="rag-title">{html.escape(title)}</b> '
+        + " · ".join(d for d in details if d)
+        + f'</summary><div class="rag-passage">{html.escape(passage.text)}</div></details>'
+    )
+
+
+def sources_html(answer: Answer) -> str:
+    """The cited passages, each expandable to its text; an abstention says why there are none."""
+    if answer.abstained:
+        return (
+            '<div class="rag-abstained"><b>No answer from the documents.</b> Nothing retrieved '
+            "answers this question, so the assistant did not guess. Try other words, or add "
+            "documents on the Library tab.</div>"
+        )
+    if not answer.citations:
+        return (
+            '<div class="rag-uncited">This answer cites no passage: treat it with care. '
+            "Switch on the retrieval debug view to see what was found.</div>"
+        )
+    timings = " · ".join(
+        f"{stage.replace('_', ' ')} {seconds:.1f} s" for stage, seconds in answer.timings.items()
+    )
+    return (
+        '<div class="rag-sources">'
+        + "".join(_source_item(p) for p in answer.citations)
+        + (f'<div class="rag-timings">{html.escape(timings)}</div>' if timings else "")
+        + "</div>"
+    )
+
+
+def notice_html(message: str) -> str:
+    """A message in place of the sources: a failure, or a question still being answered."""
+    return f'<div class="rag-notice">{html.escape(message)}</div>'
+
+
+def _score(hit: ScoredChunk, stage: str) -> str:
+    value = hit.scores.get(stage)
+    return "" if value is None else f"{value:.3f}"
+
+
+def debug_rows(hits: list[ScoredChunk]) -> list[list[str]]:
+    """One row per retrieved chunk, best first, with every stage's score (blank: the stage did
+    not score it, e.g. BM25 in dense mode, rerank when off)."""
+    rows = []
+    for rank, hit in enumerate(hits, start=1):
+        chunk = hit.chunk
+        text = " ".join(chunk.text.split())
+        if len(text) > _SNIPPET_CHARS:
+            text = text[:_SNIPPET_CHARS].rsplit(" ", 1)[0] + " …"
+        rows.append(
+            [
+                str(rank),
+                chunk.title or _file_name(chunk.source),
+                chunk.section or "",
+                *(_score(hit, stage) for stage in _STAGES),
+                text,
+            ]
+        )
+    return rows

@@ -1,0 +1,107 @@
+"""Test doubles shared by several test modules: a prompt-recording LLM, a scripted reranker, a
+scripted OpenAI-compatible endpoint."""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from langchain_core.language_models.fake_chat_models import FakeListChatModel
+from langchain_core.messages import BaseMessage
+
+from rag_app.types import ScoredChunk
+
+
+class RecordingLLM(FakeListChatModel):
+    """A fake chat model that also keeps the prompts it was given."""
+
+    prompts: list[list[BaseMessage]] = []  # noqa: RUF012 (a pydantic field: copied per instance)
+
+    def _call(self, messages: list[BaseMessage], *args: Any, **kwargs: Any) -> str:
+        self.prompts.append(list(messages))
+        return super()._call(messages, *args, **kwargs)
+
+    def _stream(self, messages: list[BaseMessage], *args: Any, **kwargs: Any) -> Iterator[Any]:
+        self.prompts.append(list(messages))
+        return super()._stream(messages, *args, **kwargs)
+
+
+class ScriptedReranker:
+    """Gives each candidate a score from a table (default -5) and records the queries."""
+
+    def __init__(self, scores: dict[str, float]) -> None:
+        self.scores = scores
+        self.calls = 0
+
+    def rerank(self, query: str, candidates: list[ScoredChunk], k: int) -> list[ScoredChunk]:
+        self.calls += 1
+        scored = [
+            ScoredChunk(
+                chunk=c.chunk,
+                score=self._score(c),
+                scores={**c.scores, "rerank": self._score(c)},
+            )
+            for c in candidates
+        ]
+        return sorted(scored, key=lambda c: c.score, reverse=True)[:k]
+
+    def _score(self, c: ScoredChunk) -> float:
+        return next((v for key, v in self.scores.items() if key in c.chunk.text), -5.0)
+
+
+class ScriptedOpenAI:
+    """Just enough of an OpenAI-compatible /v1/chat/completions (streamed) to stand in for
+    Ollama or vLLM: `reply(messages)` writes each answer, sent a word at a time; every request
+    body is kept in `requests`. Use as a context manager; `url` is the base URL."""
+
+    def __init__(self, reply: Callable[[list[dict[str, Any]]], str], delay: float = 0.0) -> None:
+        self.reply = reply
+        self.delay = delay
+        self.requests: list[dict[str, Any]] = []
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}/v1"
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        owner = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                owner.requests.append(body)
+                self.send_response(200)
+                self.send_header("Content-Type", "text/event-stream")
+                self.end_headers()
+                for piece in re.findall(r"\S+\s*", owner.reply(body["messages"])):
+                    event = json.dumps(_chunk(body["model"], piece))
+                    self.wfile.write(f"data: {event}\n\n".encode())
+                    self.wfile.flush()
+                    time.sleep(owner.delay)
+                self.wfile.write(b"data: [DONE]\n\n")
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        return Handler
+
+    def __enter__(self) -> ScriptedOpenAI:
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+def _chunk(model: str, piece: str) -> dict[str, Any]:
+    return {
+        "id": "x",
+        "object": "chat.completion.chunk",
+        "created": 0,
+        "model": model,
+        "choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": None}],
+    }

@@ -1,0 +1,219 @@
+"""The chat page in a real browser (Debian's Chromium driven by Playwright) against a real
+`rag serve` process. The LLM is a scripted OpenAI-compatible endpoint, so the answers, and so
+the assertions, are exact; retrieval, citation checking and streaming are the real ones.
+
+Without Chromium these tests skip, unless RAG_REQUIRE_BROWSER=1 (CI), which makes them fail.
+Screenshots go to test-artifacts/browser/.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import pytest
+
+from tests.fakes import ScriptedOpenAI
+from tests.ui.conftest import ARTIFACTS, rag_serve
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
+TIMEOUT_MS = 60_000
+BEES = "# Bee Keeping\n\n## Hives\n\nThe hives are checked every Friday by the bee team.\n"
+FACTS = {  # question word -> (text of the passage to cite, the answer citing it)
+    "tomato": ("9 am", "Water the tomato beds every morning before 9 am [{n}]."),
+    "closed": ("Mondays", "The tool shed is closed on Mondays [{n}]."),
+    "hives": ("Friday", "The bee team checks the hives every Friday [{n}]."),
+}
+
+
+# Records each text the first answer shows, to prove it arrived in pieces.
+WATCH_ANSWERS = """() => {
+    window.answersSeen = [];
+    new MutationObserver(() => {
+        const bot = document.querySelector('#chatbot [data-testid="bot"]');
+        const text = bot ? bot.innerText.trim() : "";
+        if (text && window.answersSeen.at(-1) !== text) window.answersSeen.push(text);
+    }).observe(
+        document.querySelector("#chatbot"), {subtree: true, childList: true, characterData: true}
+    );
+}"""
+
+
+def scripted_reply(messages: list[dict[str, Any]]) -> str:
+    """A well-behaved model: rewrites follow-ups, cites the passage that holds the fact."""
+    prompt = str(messages[-1]["content"])
+    if "Standalone question:" in prompt:
+        question = prompt.split("Last question:")[-1].split("Standalone question:")[0].strip()
+        return "When is the tool shed closed?" if "closed" in question else question
+    question = prompt.rsplit("Question:", 1)[-1].lower()
+    passages = re.split(r"^\[(\d+)\] ", prompt.split("\n\nQuestion:")[0], flags=re.MULTILINE)
+    for word, (fact, answer) in FACTS.items():
+        cited = [n for n, text in zip(passages[1::2], passages[2::2], strict=True) if fact in text]
+        if word in question and cited:
+            return answer.format(n=cited[0])
+    return "The documents do not answer this."
+
+
+def _chromium() -> str:
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        found = None
+    if found:
+        return found
+    reason = "Chromium and Python Playwright are needed (apt-get install chromium)"
+    if os.environ.get("RAG_REQUIRE_BROWSER") == "1":
+        pytest.fail(f"RAG_REQUIRE_BROWSER=1 but the browser is missing: {reason}")
+    pytest.skip(f"browser tests skipped: {reason}")
+
+
+@pytest.fixture(scope="module")
+def page_url(tmp_path_factory: pytest.TempPathFactory, shared_models_dir: Path) -> Iterator[str]:
+    _chromium()
+    with (
+        ScriptedOpenAI(scripted_reply, delay=0.1) as llm,
+        rag_serve(
+            tmp_path_factory.mktemp("browser-home"),
+            shared_models_dir,
+            "browser",
+            RAG_LLM_BACKEND="openai",
+            RAG_LLM_BASE_URL=llm.url,
+            RAG_LLM_MODEL="scripted",
+        ) as url,
+    ):
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=_chromium(), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser: Any, page_url: str, request: pytest.FixtureRequest) -> Iterator[Any]:
+    """A fresh page on the app; every URL it requested is in `page.requested`."""
+    context = browser.new_context(viewport={"width": 1280, "height": 1000})
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    page.requested = []
+    page.on("request", lambda r: page.requested.append(r.url))
+    page.goto(page_url, wait_until="load")  # never networkidle: Gradio keeps a stream open
+    page.locator("#chatbot").wait_for()  # the app renders after "load"
+    yield page
+    shot = ARTIFACTS / "browser" / f"{request.node.name}.png"
+    shot.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(shot), full_page=True)
+    print(f"\nscreenshot: {shot}")
+    context.close()
+
+
+def rows(page: Any, table: str) -> list[list[str]]:
+    """The cells of a Gradio dataframe (its rows are divs in a virtual list, not <tr>s)."""
+    found = page.locator(f"{table} .virtual-row").all()
+    return [
+        [cell.strip() for cell in row.get_by_role("gridcell").all_inner_texts()] for row in found
+    ]
+
+
+def ask(page: Any, question: str, answers: int) -> Any:
+    """Types the question, waits until the page shows `answers` finished answers."""
+    page.locator("#question textarea").fill(question)
+    page.locator("#ask").click()
+    bot = page.locator('#chatbot [data-testid="bot"]')
+    bot.nth(answers - 1).wait_for()
+    page.locator("#sources .rag-notice").wait_for(state="detached")  # "Writing the answer…"
+    return bot.nth(answers - 1)
+
+
+def test_question_streams_an_answer_with_its_sources(page: Any) -> None:
+    page.evaluate(WATCH_ANSWERS)
+    answer = ask(page, "When do I water the tomatoes?", answers=1)
+    final = "Water the tomato beds every morning before 9 am [1]."
+    assert answer.inner_text().strip() == final
+    seen = page.evaluate("window.answersSeen")
+    assert len(seen) >= 3 and all(final.startswith(text) for text in seen), seen  # streamed
+    source = page.locator('#sources .rag-source[data-n="1"]')
+    assert "Gardening Handbook" in source.inner_text() and "Watering" in source.inner_text()
+    assert not source.locator(".rag-passage").is_visible()  # collapsed until opened
+    source.locator("summary").click()
+    assert "every morning before 9 am" in source.locator(".rag-passage").inner_text()
+    hosts = {urlparse(url).hostname for url in page.requested if url.startswith("http")}
+    assert hosts == {"127.0.0.1"}, f"the page loaded something from elsewhere: {hosts}"
+
+
+def test_follow_up_and_abstention_keep_the_conversation(page: Any) -> None:
+    ask(page, "Tell me about the tool shed.", answers=1)
+    follow_up = ask(page, "And when is it closed?", answers=2)
+    assert follow_up.inner_text().strip() == "The tool shed is closed on Mondays [1]."
+    assert "Opening hours" in page.locator('#sources .rag-source[data-n="1"]').inner_text()
+    abstained = ask(page, "What is the capital of France?", answers=3)
+    assert abstained.inner_text().strip() == "The documents do not answer this."
+    assert "No answer from the documents" in page.locator("#sources .rag-abstained").inner_text()
+    assert page.locator('#chatbot [data-testid="user"]').count() == 3
+
+
+def test_debug_view_lists_retrieved_chunks_with_scores(page: Any) -> None:
+    page.locator("#settings").click()
+    page.get_by_label("bm25").check()
+    page.locator("#debug input").check()
+    ask(page, "When do I water the tomatoes?", answers=1)
+    table = page.locator("#debug-table")
+    assert table.is_visible()
+    header = [h.strip() for h in table.get_by_role("columnheader").all_inner_texts()]
+    assert header == ["#", "document", "section", "dense", "sparse", "fused", "rerank", "text"]
+    first = rows(page, "#debug-table")[0]
+    assert first[2] == "Gardening Handbook > Watering"
+    assert first[3] == "" and float(first[4]) > 0  # bm25 mode: sparse scores only
+
+
+def test_upload_lists_the_file_and_refuses_an_unknown_type(page: Any, tmp_path: Path) -> None:
+    (tmp_path / "bees.md").write_text(BEES)
+    (tmp_path / "data.xyz").write_text("1,2,3")
+    page.get_by_role("tab", name="Library").click()
+    page.locator("#upload input[type=file]").set_input_files(
+        [tmp_path / "bees.md", tmp_path / "data.xyz"]
+    )
+    page.locator("#results .virtual-row", has_text="data.xyz").wait_for()
+    assert rows(page, "#results") == [
+        ["bees.md", "ingested", "1 chunk"],
+        ["data.xyz", "failed", "unsupported file type '.xyz'"],
+    ]
+    assert "Not ingested: data.xyz" in page.locator(".toast-body").first.inner_text()
+    page.locator("#documents .virtual-row", has_text="Bee Keeping").wait_for()
+
+    page.get_by_role("tab", name="Chat").click()
+    ask(page, "When are the hives checked?", answers=1)
+    assert "Bee Keeping" in page.locator('#sources .rag-source[data-n="1"]').inner_text()
+
+    page.get_by_role("tab", name="Library").click()
+    page.locator("#doomed input").click()
+    page.get_by_role("option", name=re.compile("Bee Keeping")).click()
+    page.locator("#delete").click()
+    page.locator("#results .virtual-row", has_text="removed from the collection").wait_for()
+    assert [row[0] for row in rows(page, "#documents")] == [
+        "Gardening Handbook",
+        "notes",
+        "Tool Shed",
+    ]

@@ -1,0 +1,65 @@
+from pathlib import Path
+
+import pytest
+
+from rag_app.config import Settings
+from rag_app.ui.library import Library
+
+BEES = "# Bee Keeping\n\n## Hives\n\nThe hives are checked every Friday by the bee team.\n"
+
+
+def uploads(tmp_path: Path, files: dict[str, bytes]) -> list[str]:
+    """Files as Gradio hands them over: in a temporary folder of its own."""
+    folder = tmp_path / "gradio-upload"
+    folder.mkdir(exist_ok=True)
+    for name, data in files.items():
+        (folder / name).write_bytes(data)
+    return [str(folder / name) for name in files]
+
+
+def test_upload_reports_each_file_and_keeps_only_the_ingested(
+    settings: Settings, tmp_path: Path
+) -> None:
+    library = Library(settings)
+    files = uploads(tmp_path, {"bees.md": BEES.encode(), "data.xyz": b"1,2", "empty.txt": b""})
+    rows = library.upload(files, "default")
+    assert rows == [
+        ["bees.md", "ingested", "1 chunk"],
+        ["data.xyz", "failed", "unsupported file type '.xyz'"],
+        ["empty.txt", "failed", "empty file"],
+    ]
+    kept = settings.uploads_dir
+    assert sorted(p.name for p in kept.iterdir()) == ["bees.md"]
+    assert library.documents("default") == [
+        ["Bee Keeping", "markdown", "bees.md", str((kept / "bees.md").resolve())]
+    ]
+    assert library.upload(files[:1], "default") == [
+        ["bees.md", "skipped", "unchanged: already ingested"]
+    ]
+
+
+def test_delete_removes_the_document_and_its_uploaded_copy(
+    ingested: Settings, docs_dir: Path, tmp_path: Path
+) -> None:
+    library = Library(ingested)
+    library.upload(uploads(tmp_path, {"bees.md": BEES.encode()}), "default")
+    copy = str((ingested.uploads_dir / "bees.md").resolve())
+    garden = str((docs_dir / "garden.md").resolve())
+    assert library.delete([copy, garden], "default") == [
+        ["bees.md", "removed", "removed from the collection"],
+        ["garden.md", "removed", "removed from the collection"],
+    ]
+    assert not Path(copy).exists() and Path(garden).exists()  # the user's own file stays
+    assert [row[2] for row in library.documents("default")] == ["notes.txt", "tools.md"]
+
+
+def test_collections_are_found_and_new_names_checked(settings: Settings, tmp_path: Path) -> None:
+    library = Library(settings)
+    assert library.collections() == ["default"]
+    assert library.documents("papers") == []
+    library.upload(uploads(tmp_path, {"bees.md": BEES.encode()}), "papers")
+    assert library.collections() == ["default", "papers"]
+    assert [row[2] for row in library.documents("papers")] == ["bees.md"]
+    assert library.documents("default") == []
+    with pytest.raises(ValueError, match="collection"):
+        library.documents("../escape")

@@ -1,0 +1,59 @@
+from rag_app.types import Answer, Chunk, Passage, ScoredChunk
+from rag_app.ui.render import DEBUG_COLUMNS, debug_rows, notice_html, sources_html
+
+PASSAGE = Passage(
+    n=2,
+    text="Closed on <Mondays> & holidays.",
+    source="/docs/guide/tools.pdf",
+    title="Tool Shed",
+    section="Tool Shed > Opening hours",
+    page=3,
+)
+
+
+def test_sources_list_title_heading_page_file_and_escaped_text() -> None:
+    shown = sources_html(Answer(question="q", text="Closed [2].", citations=[PASSAGE]))
+    assert '<details class="rag-source" data-n="2">' in shown
+    assert '<b class="rag-title">Tool Shed</b>' in shown
+    assert '<span class="rag-section">Opening hours</span>' in shown  # title not repeated
+    assert "page 3" in shown and "tools.pdf" in shown and "/docs/guide" not in shown
+    assert "Closed on &lt;Mondays&gt; &amp; holidays." in shown and "<Mondays>" not in shown
+
+
+def test_a_passage_without_title_is_named_by_its_file() -> None:
+    bare = Passage(n=1, text="x", source="/d/notes.txt")
+    shown = sources_html(Answer(question="q", text="x [1]", citations=[bare]))
+    assert '<b class="rag-title">notes.txt</b>' in shown and "rag-section" not in shown
+
+
+def test_abstention_and_uncited_answers_are_explained_not_errors() -> None:
+    abstained = sources_html(Answer(question="q", text="no", abstained=True))
+    assert "rag-abstained" in abstained and "did not guess" in abstained
+    uncited = sources_html(Answer(question="q", text="Maybe."))
+    assert "rag-uncited" in uncited and "rag-source" not in uncited
+
+
+def test_timings_are_shown_under_the_sources() -> None:
+    answer = Answer(question="q", text="x [2]", citations=[PASSAGE], timings={"first_token": 1.25})
+    assert "first token 1.2 s" in sources_html(answer)
+
+
+def test_notice_is_escaped() -> None:
+    assert notice_html("<b>") == '<div class="rag-notice">&lt;b&gt;</div>'
+
+
+def test_debug_rows_show_each_stage_score_and_blank_for_unscored() -> None:
+    chunk = Chunk(id="c", text="word " * 60, source="/d/garden.md", section="Garden > Water")
+    hits = [
+        ScoredChunk(chunk=chunk, score=0.9, scores={"dense": 0.61234, "fused": 0.9}),
+        ScoredChunk(
+            chunk=chunk.model_copy(update={"title": "Garden"}),
+            score=2.0,
+            scores={"sparse": 3.5, "fused": 0.4, "rerank": 2.0},
+        ),
+    ]
+    rows = debug_rows(hits)
+    assert len(rows[0]) == len(DEBUG_COLUMNS)
+    assert rows[0][:7] == ["1", "garden.md", "Garden > Water", "0.612", "", "0.900", ""]
+    assert rows[1][:7] == ["2", "Garden", "Garden > Water", "", "3.500", "0.400", "2.000"]
+    assert rows[0][7].endswith(" …") and len(rows[0][7]) <= 162
