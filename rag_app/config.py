@@ -177,6 +177,23 @@ class Settings(BaseSettings):
         description="A filtered dense search over at most this many chunks is exact (brute "
         "force over their vectors); a larger subset over-fetches from the index and filters.",
     )
+    hnsw_max_neighbors: int = Field(
+        16,
+        ge=2,
+        description="HNSW graph degree (M) of new collections: more links, better recall, more "
+        "memory. Fixed when a collection is created; `rag eval index` measures it.",
+    )
+    hnsw_ef_construction: int = Field(
+        100,
+        ge=2,
+        description="Candidates HNSW weighs while linking each new vector (fixed at creation).",
+    )
+    hnsw_ef_search: int = Field(
+        100,
+        ge=1,
+        description="Candidates HNSW explores per query (at least the results asked for); "
+        "applied to existing collections too. `rag eval index` measures recall against it.",
+    )
     bm25_k1: float = Field(1.2, ge=0.0, description="BM25 term-frequency saturation.")
     bm25_b: float = Field(0.75, ge=0.0, le=1.0, description="BM25 length normalisation.")
     rrf_k: int = Field(60, ge=1, description="Reciprocal Rank Fusion constant.")

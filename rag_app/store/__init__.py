@@ -16,7 +16,7 @@ from rag_app.models.embeddings import Embedder, get_embedder
 from rag_app.store.bm25 import BM25Index
 from rag_app.store.embedding_cache import EmbeddingCache
 from rag_app.store.state import CollectionState, Stats
-from rag_app.store.vectors import VectorIndex, make_client
+from rag_app.store.vectors import Hnsw, VectorIndex, make_client
 
 __all__ = ["CollectionStore", "Stats"]
 
@@ -35,7 +35,10 @@ class CollectionStore:
     @cached_property
     def vectors(self) -> VectorIndex:
         return VectorIndex(
-            make_client(self.settings), self.settings.collection, self.settings.embedding_model
+            make_client(self.settings),
+            self.settings.collection,
+            self.settings.embedding_model,
+            Hnsw.from_settings(self.settings),
         )
 
     @cached_property
