@@ -79,9 +79,13 @@ def doc_id_of(source: str) -> str:
 class BeirCollection:
     """A BEIR corpus ingested as a collection of its own, and the chunk → document mapping."""
 
-    def __init__(self, dataset: BeirDataset, settings: Settings) -> None:
+    def __init__(
+        self, dataset: BeirDataset, settings: Settings, collection: str | None = None
+    ) -> None:
         self.dataset = dataset
-        self.settings = settings.model_copy(update={"collection": f"beir-{dataset.name}"})
+        self.settings = settings.model_copy(
+            update={"collection": collection or f"beir-{dataset.name}"}
+        )
         self.folder = settings.home / "eval" / "beir" / dataset.name / "docs"
         self.store = CollectionStore(self.settings)
         self._docs: dict[str, list[str]] | None = None

@@ -268,6 +268,30 @@ def cmd_eval_scores(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_eval_chunking(args: argparse.Namespace) -> int:
+    from eval.chunking import evaluate_chunking, load_corpus
+
+    data, note = load_corpus(
+        _optional(args.dataset, "BEIR folder"),
+        _optional(args.docs, "docs folder"),
+        _optional(args.questions, "questions file"),
+        args.split,
+        args.queries,
+        args.corpus_sample,
+        args.seed,
+    )
+    evaluate_chunking(
+        data,
+        _settings(args),
+        configs=args.configs.split(",") if args.configs else None,
+        out=Path(args.out),
+        corpus_note=note,
+        progress=sys.stderr.isatty(),
+    )
+    print((Path(args.out) / "results.md").read_text())
+    return 0
+
+
 def cmd_tune(args: argparse.Namespace) -> int:
     from rag_app.tuning import tune_reranker
 
@@ -452,6 +476,35 @@ def _parser() -> argparse.ArgumentParser:
         help="share of answerable questions the threshold must let through (default 0.95)",
     )
     scores.add_argument("--out", default="eval-results/scores", metavar="DIR")
+    chunking = evals.add_parser(
+        "chunking",
+        help="chunk sizes, overlap, flat vs parent-child, structured vs recursive vs semantic",
+        description="Ingest one corpus once per chunking config (each into its own "
+        "collection) and compare dense and hybrid retrieval metrics.",
+    )
+    chunking.set_defaults(handler=cmd_eval_chunking)
+    chunking.add_argument("--dataset", metavar="DIR", help="BEIR-format folder")
+    chunking.add_argument("--docs", metavar="DIR", help="a Markdown folder (with --questions)")
+    chunking.add_argument(
+        "--questions",
+        metavar="FILE",
+        help='with --docs: JSONL of {"question", "sources": [paths relative to DIR]}',
+    )
+    chunking.add_argument("--split", default="test", help="qrels split of --dataset")
+    chunking.add_argument("--queries", type=int, metavar="N", help="N random queries only")
+    chunking.add_argument(
+        "--corpus-sample",
+        type=int,
+        metavar="N",
+        help="documents relevant to the queries plus N random others (default: whole corpus)",
+    )
+    chunking.add_argument("--seed", type=int, default=0, help="seed for the samples")
+    chunking.add_argument(
+        "--configs",
+        metavar="A,B",
+        help="comma-separated, e.g. 128-16-structured,192-24-semantic (default: all)",
+    )
+    chunking.add_argument("--out", default="eval-results/chunking", metavar="DIR")
     for command in (ingest, ask, serve, status, tune, index, health, scores):
         command.add_argument("--collection", help="collection name (default from config)")
     return parser
