@@ -12,6 +12,7 @@ naming each question's source file(s) (``{"question": str, "sources": [relative 
 
 from __future__ import annotations
 
+import fnmatch
 import random
 import time
 from collections.abc import Mapping, Sequence
@@ -91,14 +92,20 @@ def sample_corpus(dataset: BeirDataset, queries: int | None, others: int, seed: 
     )
 
 
-def dataset_from_docs(folder: Path, questions: Path) -> BeirDataset:
-    """A Markdown folder and questions naming their source files, as a BEIR dataset whose
-    document ids are the files' paths relative to the folder."""
+def dataset_from_docs(folder: Path, questions: Path, exclude: Sequence[str] = ()) -> BeirDataset:
+    """A Markdown folder (less files matching `exclude` globs on their relative path) and
+    questions naming their source files, as a BEIR dataset whose document ids are the files'
+    paths relative to the folder."""
+    paths = [
+        path
+        for path in sorted(folder.rglob("*.md"))
+        if not any(fnmatch.fnmatch(str(path.relative_to(folder)), g) for g in exclude)
+    ]
     corpus = {
         str(path.relative_to(folder)): BeirDoc(
             str(path.relative_to(folder)), "", path.read_text(encoding="utf-8")
         )
-        for path in sorted(folder.rglob("*.md"))
+        for path in paths
     }
     if not corpus:
         raise DatasetError(f"{folder}: no Markdown files")
@@ -249,13 +256,15 @@ def load_corpus(
     queries: int | None,
     corpus_sample: int | None,
     seed: int,
+    exclude: Sequence[str] = (),
 ) -> tuple[BeirDataset, str]:
     """The dataset to sweep and a sentence saying what it is."""
     if docs is not None:
         if questions is None:
             raise ValueError("--docs needs --questions (JSONL naming each question's sources)")
-        data = dataset_from_docs(docs, questions)
-        return data, f"All Markdown files of {docs}; questions from {questions}."
+        data = dataset_from_docs(docs, questions, exclude)
+        left_out = f" (left out: {', '.join(exclude)})" if exclude else ""
+        return data, f"Markdown files of {docs}{left_out}; questions from {questions}."
     if dataset is None:
         raise ValueError("give --dataset (a BEIR folder) or --docs with --questions")
     full = load_beir(dataset, split)

@@ -82,7 +82,3 @@ def write_report(out: Path, report: dict[str, Any], lines: list[str]) -> None:
         "",
     ]
     (out / "results.md").write_text("\n".join(lines))
-
-
-def source_name(source: str) -> str:
-    return Path(source).name

@@ -26,7 +26,6 @@ from eval.diagnostics import (
     encode_queries,
     finish_report,
     load_vectors,
-    source_name,
     write_report,
 )
 from eval.metrics import evaluate
@@ -65,6 +64,11 @@ def embedding_health(
             str(t): share_at_least(nearest, t) for t in (*NEAR_DUPLICATE_LEVELS, near_duplicate)
         },
         "nearest_similarity_median": float(np.median(nearest)),
+        "nearest_in_same_document": float(
+            np.mean(
+                [vectors.sources[i] == vectors.sources[j] for i, j in enumerate(neighbours[:, 0])]
+            )
+        ),
         "hubs": [
             {
                 "id": vectors.ids[i],
@@ -198,6 +202,8 @@ def write_health_report(report: dict[str, Any], out: Path) -> None:
         f"| anti-hubs (never a neighbour) | {h['antihubs']:.2%} | chunks dense search can hardly "
         "reach from a similar chunk |",
         f"| nearest-neighbour cosine, median | {h['nearest_similarity_median']:.4f} | |",
+        f"| nearest neighbour in the same document | {h['nearest_in_same_document']:.2%} | "
+        "sibling chunks share the title header and overlap: high values are expected |",
         f"| near-duplicate chunks (nearest other chunk) | {dups} | |",
         f"| folded as duplicates at ingest | {h['folded_at_ingest']:.2%} | stored once, "
         "searched as one |",
@@ -210,7 +216,7 @@ def write_health_report(report: dict[str, Any], out: Path) -> None:
         "| k-occ. | source | text |",
         "|---:|---|---|",
         *(
-            f"| {hub['k_occurrence']} | {source_name(hub['source'])} | "
+            f"| {hub['k_occurrence']} | {Path(hub['source']).name} | "
             f"{hub['text'][:140].replace('|', '/')} |"
             for hub in h["hubs"]
         ),

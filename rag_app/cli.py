@@ -177,7 +177,7 @@ def cmd_eval_retrieval(args: argparse.Namespace) -> int:
         out=Path(args.out),
         progress=sys.stderr.isatty(),
     )
-    print((Path(args.out) / "results.md").read_text())
+    _show(args.out)
     return 0 if report["configs"] else 1
 
 
@@ -211,6 +211,11 @@ def cmd_eval_answers(args: argparse.Namespace) -> int:
     return 0 if summary["summary"]["answerable"]["questions"] else 1
 
 
+def _show(out: str) -> None:
+    """Print the Markdown report an eval command wrote to its --out folder."""
+    print((Path(out) / "results.md").read_text())
+
+
 def _existing(path: str, what: str) -> Path:
     if not Path(path).exists():
         raise CliError(f"no such {what}: {path}")
@@ -233,7 +238,7 @@ def cmd_eval_index(args: argparse.Namespace) -> int:
         target=args.target,
         progress=sys.stderr.isatty(),
     )
-    print((Path(args.out) / "results.md").read_text())
+    _show(args.out)
     return 0 if report["recommendation"]["setting"] else 1
 
 
@@ -248,7 +253,7 @@ def cmd_eval_health(args: argparse.Namespace) -> int:
         hubs=args.hubs,
         progress=sys.stderr.isatty(),
     )
-    print((Path(args.out) / "results.md").read_text())
+    _show(args.out)
     return 0
 
 
@@ -264,7 +269,7 @@ def cmd_eval_scores(args: argparse.Namespace) -> int:
         keep=args.keep,
         progress=sys.stderr.isatty(),
     )
-    print((Path(args.out) / "results.md").read_text())
+    _show(args.out)
     return 0
 
 
@@ -279,6 +284,7 @@ def cmd_eval_chunking(args: argparse.Namespace) -> int:
         args.queries,
         args.corpus_sample,
         args.seed,
+        args.leave_out or (),
     )
     evaluate_chunking(
         data,
@@ -288,7 +294,7 @@ def cmd_eval_chunking(args: argparse.Namespace) -> int:
         corpus_note=note,
         progress=sys.stderr.isatty(),
     )
-    print((Path(args.out) / "results.md").read_text())
+    _show(args.out)
     return 0
 
 
@@ -499,6 +505,13 @@ def _parser() -> argparse.ArgumentParser:
         help="documents relevant to the queries plus N random others (default: whole corpus)",
     )
     chunking.add_argument("--seed", type=int, default=0, help="seed for the samples")
+    chunking.add_argument(
+        "--exclude",
+        action="append",
+        dest="leave_out",
+        metavar="GLOB",
+        help="with --docs: leave out files whose relative path matches (repeatable)",
+    )
     chunking.add_argument(
         "--configs",
         metavar="A,B",

@@ -48,6 +48,7 @@ def test_identical_chunks_count_as_near_duplicates() -> None:
         _vectors([[1, 0], [1, 0], [0, 1]]), k=1, hubs=1, near_duplicate=0.98
     )
     assert health["near_duplicates"]["0.98"] == pytest.approx(2 / 3)
+    assert health["nearest_in_same_document"] == 0.0  # every row is its own document
 
 
 def test_recommend_needs_the_target_at_every_size_and_prefers_less_work() -> None:
@@ -77,15 +78,13 @@ def test_index_recall_on_a_tiny_collection_leaves_it_unchanged(
     store.close()
     out = tmp_path / "index"
     report = evaluate_index(
-        settings, out, queries=5, synthetic=600, grid=IndexGrid((8,), (10, 100)), k=3
+        settings, out, queries=5, synthetic=600, grid=IndexGrid((8,), (100,)), k=3
     )
     assert report["chunks"] == before
     rows = report["rows"]
     assert set(rows) == {
-        "collection M=8 ef=10",
         "collection M=8 ef=100",
         "collection exact",
-        "synthetic-600 M=8 ef=10",
         "synthetic-600 M=8 ef=100",
         "synthetic-600 exact",
     }
@@ -95,7 +94,7 @@ def test_index_recall_on_a_tiny_collection_leaves_it_unchanged(
     assert rows["collection M=8 ef=100"]["recall"] == 1.0
     assert report["recommendation"]["setting"] is not None
     assert (out / "results.png").stat().st_size > 1000
-    assert "| synthetic-600 M=8 ef=10 |" in (out / "results.md").read_text()
+    assert "| synthetic-600 M=8 ef=100 |" in (out / "results.md").read_text()
     again = CollectionStore(settings)
     try:  # scratch indexes live elsewhere; the user's vectors are as they were
         assert again.vectors.count() == before
