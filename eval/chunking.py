@@ -154,6 +154,8 @@ def evaluate_chunking(
     corpus_note: str = "",
     progress: bool = False,
 ) -> dict[str, Any]:
+    """Every config in turn; the report in `out` is rewritten after each one, so a long sweep
+    stopped part-way still leaves the configs it finished."""
     names = list(CONFIGS) if configs is None else list(configs)
     unknown = [c for c in names if c not in CONFIGS]
     if unknown:
@@ -161,6 +163,7 @@ def evaluate_chunking(
     started = time.perf_counter()
     results: dict[str, dict[str, Any]] = {}
     per_query: dict[str, dict[str, float]] = {}
+    report: dict[str, Any] = {}
     for name in names:
         config = CONFIGS[name]
         collection = BeirCollection(
@@ -179,35 +182,46 @@ def evaluate_chunking(
             results[name] = row
         finally:
             collection.close()
-    baseline = BASELINE if BASELINE in results else names[0]
+        baseline = BASELINE if BASELINE in results else names[0]
+        report = finish_report(
+            {
+                "dataset": {
+                    "name": dataset.name,
+                    "documents": len(dataset.corpus),
+                    "queries": len(dataset.queries),
+                    "note": corpus_note,
+                },
+                "embedding_model": settings.embedding_model,
+                "alpha": settings.alpha,
+                "baseline": baseline,
+                "winner": max(results, key=lambda n: results[n]["hybrid ndcg@10"]),
+                "configs": _against_baseline(results, per_query, baseline),
+                "pending": names[len(results) :],
+            },
+            started,
+        )
+        if out is not None:
+            write_chunking_report(report, out)
+    return report
+
+
+def _against_baseline(
+    results: Mapping[str, Mapping[str, Any]],
+    per_query: Mapping[str, Mapping[str, float]],
+    baseline: str,
+) -> dict[str, dict[str, Any]]:
+    """Each row with its nDCG@10 difference from the baseline and a paired 95 % interval."""
+    rows: dict[str, dict[str, Any]] = {}
     for name, row in results.items():
+        rows[name] = dict(row)
         for label in ("dense", "hybrid"):
             a, b = per_query[f"{name} {label}"], per_query[f"{baseline} {label}"]
             low, high = paired_bootstrap_interval([a[q] for q in a], [b[q] for q in a])
-            row[f"{label} Δ ndcg@10"] = (
+            rows[name][f"{label} Δ ndcg@10"] = (
                 row[f"{label} ndcg@10"] - results[baseline][f"{label} ndcg@10"]
             )
-            row[f"{label} Δ 95% CI"] = f"[{low:+.3f}, {high:+.3f}]"
-    winner = max(results, key=lambda n: results[n]["hybrid ndcg@10"])
-    report = finish_report(
-        {
-            "dataset": {
-                "name": dataset.name,
-                "documents": len(dataset.corpus),
-                "queries": len(dataset.queries),
-                "note": corpus_note,
-            },
-            "embedding_model": settings.embedding_model,
-            "alpha": settings.alpha,
-            "baseline": baseline,
-            "winner": winner,
-            "configs": results,
-        },
-        started,
-    )
-    if out is not None:
-        write_chunking_report(report, out)
-    return report
+            rows[name][f"{label} Δ 95% CI"] = f"[{low:+.3f}, {high:+.3f}]"
+    return rows
 
 
 def write_chunking_report(report: dict[str, Any], out: Path) -> None:
@@ -240,6 +254,10 @@ def write_chunking_report(report: dict[str, Any], out: Path) -> None:
         "",
         "![hybrid nDCG@10 per config](results.png)",
     ]
+    if report["pending"]:
+        lines.insert(
+            -2, f"Not measured yet (the run stopped or is still going): {report['pending']}."
+        )
     write_report(out, report, lines)
     bar_chart(
         {name: row["hybrid ndcg@10"] for name, row in configs.items()},

@@ -10,11 +10,14 @@ the configured value, so the threshold is set from data rather than by guess.
 
 from __future__ import annotations
 
+import math
 import statistics
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from eval.diagnostics import finish_report, write_report
 from eval.questions import Question, load_questions
@@ -133,7 +136,8 @@ def evaluate_scores(
             if reranker
             else f"none: {getattr(loaded, 'reason', 'rerank = false')}",
             "keep": keep,
-            "recommended_min_dense_similarity": round(recommended, 2),
+            # rounded down, so the rounded value still keeps the share asked for
+            "recommended_min_dense_similarity": math.floor(recommended * 100) / 100,
             "distributions": distributions,
             "thresholds": thresholds,
             "per_question": per_question,
@@ -173,7 +177,7 @@ def write_scores_report(report: dict[str, Any], out: Path, names: Sequence[str])
         markdown_table(
             report["thresholds"],
             ["threshold", "answerable_kept", "unanswerable_refused", "balanced_accuracy"],
-            "threshold",
+            "setting",
         ),
         "",
         f"Recommended: **{report['recommended_min_dense_similarity']}**, the highest threshold "
@@ -200,18 +204,23 @@ def histograms(
 
     fig, axes = plt.subplots(1, len(names), figsize=(4.6 * len(names), 3.8), squeeze=False)
     for ax, name in zip(axes[0], names, strict=True):
+        bins = np.histogram_bin_edges([r[name] for r in rows], bins=24)  # shared by both groups
         for flag, label, colour in (
             (True, "answerable", "#4C72B0"),
             (False, "unanswerable", "#DD8452"),
         ):
             values = [r[name] for r in rows if r["answerable"] is flag]
             if values:
-                ax.hist(values, bins=20, alpha=0.6, label=f"{label} ({len(values)})", color=colour)
+                ax.hist(
+                    values, bins=bins, alpha=0.6, label=f"{label} ({len(values)})", color=colour
+                )
         if name == "gate":
-            for label, t in thresholds.items():
-                ax.axvline(t["threshold"], linestyle="--", linewidth=1, color="black")
-                ax.annotate(
-                    label, (t["threshold"], ax.get_ylim()[1] * 0.9), fontsize=7, rotation=90
+            for (label, t), style in zip(thresholds.items(), ("--", ":"), strict=False):
+                ax.axvline(
+                    t["threshold"],
+                    linestyle=style,
+                    color="black",
+                    label=f"{label}: {t['threshold']:.2f}",
                 )
         ax.set_title(name)
         ax.set_xlabel("score")

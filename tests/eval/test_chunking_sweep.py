@@ -57,7 +57,7 @@ def test_chunking_sweep_on_a_tiny_beir_set(settings: Settings, tmp_path: Path) -
     assert report["baseline"] == "192-24-structured"
     assert rows["192-24-structured"]["hybrid Δ ndcg@10"] == 0.0
     assert all(row["chunks"] >= 6 and 0.0 <= row["hybrid ndcg@10"] <= 1.0 for row in rows.values())
-    assert report["winner"] in configs
+    assert report["winner"] in configs and report["pending"] == []
     assert "| 192-24-recursive |" in (out / "results.md").read_text()
     assert (out / "results.png").stat().st_size > 1000
     with pytest.raises(ValueError, match="unknown chunking config"):

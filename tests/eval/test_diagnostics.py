@@ -153,7 +153,7 @@ def test_score_health_recommends_a_threshold_that_keeps_the_answerable(
     kept = report["thresholds"]["keeps 100% answerable"]
     assert kept["answerable_kept"] == 1.0
     assert kept["threshold"] == min(r["gate"] for r in report["per_question"] if r["answerable"])
-    assert report["recommended_min_dense_similarity"] == round(kept["threshold"], 2)
+    assert report["recommended_min_dense_similarity"] == math.floor(kept["threshold"] * 100) / 100
     assert all(-1.0 <= g <= 1.0 for g in gates.values())
     assert (out / "results.png").stat().st_size > 1000
 
