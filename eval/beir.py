@@ -52,12 +52,15 @@ def load_qrels(path: Path) -> dict[str, dict[str, int]]:
     return qrels
 
 
+def load_queries(folder: Path) -> dict[str, str]:
+    """Every query of the folder, judged or not: id -> text."""
+    return {str(r["_id"]): str(r.get("text") or "") for _, r in _jsonl(folder / "queries.jsonl")}
+
+
 def load_beir_queries(folder: Path, split: str) -> tuple[dict[str, str], dict[str, dict[str, int]]]:
     """(queries judged in the split, their qrels), without reading the corpus."""
     qrels = load_qrels(folder / "qrels" / f"{split}.tsv")
-    all_queries = {
-        str(r["_id"]): str(r.get("text") or "") for _, r in _jsonl(folder / "queries.jsonl")
-    }
+    all_queries = load_queries(folder)
     missing = sorted(set(qrels) - set(all_queries))
     if missing:
         raise DatasetError(f"{folder}/qrels/{split}.tsv judges unknown queries: {missing[:5]}")

@@ -8,6 +8,7 @@ one relevant document count; with none at all the result is NaN, never a made-up
 from __future__ import annotations
 
 import math
+import random
 from collections.abc import Iterable, Mapping, Sequence
 
 Qrels = Mapping[str, Mapping[str, int]]
@@ -65,3 +66,16 @@ def evaluate(run: Run, qrels: Qrels, metrics: Sequence[str]) -> dict[str, float]
         ]
         results[name] = sum(scores) / len(scores) if scores else math.nan
     return results
+
+
+def paired_bootstrap_interval(
+    a: Sequence[float], b: Sequence[float], resamples: int = 2000, seed: int = 0
+) -> tuple[float, float]:
+    """95 % interval of mean(a - b) over queries resampled with replacement: whether a
+    difference between two configs is larger than the luck of which queries were asked."""
+    if len(a) != len(b) or not a:
+        raise ValueError("paired scores need the same, non-empty list of queries")
+    diffs = [x - y for x, y in zip(a, b, strict=True)]
+    rng = random.Random(seed)
+    means = sorted(sum(rng.choices(diffs, k=len(diffs))) / len(diffs) for _ in range(resamples))
+    return means[int(0.025 * resamples)], means[int(0.975 * resamples) - 1]

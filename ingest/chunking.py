@@ -5,17 +5,24 @@ PDF pages); a section becomes a parent, or several parent windows when it is too
 parent is split into overlapping children (`ingest.splitting`: sentence boundaries for prose,
 code blocks and tables kept whole), which are what gets embedded and searched. Sizes are
 counted with the embedding model's tokenizer.
+
+Two other splitters exist to be measured against it (`rag eval chunking`): `recursive`, plain
+recursive splitting of the whole text that ignores headings and code blocks, and `semantic`,
+which cuts where the embeddings of consecutive sentences stop resembling each other.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Literal
 
 from ingest.loaders import SourceDocument
-from ingest.splitting import Tokenize, split_structured
+from ingest.splitting import Embed, Tokenize, split_recursive, split_semantic, split_structured
 from rag_app.types import Chunk
+
+Splitter = Literal["structured", "recursive", "semantic"]
 
 
 @dataclass(frozen=True)
@@ -31,14 +38,16 @@ class ChunkSizes:
     child_overlap: int
     parent_tokens: int
     parent_child: bool = True
+    splitter: Splitter = "structured"
+    semantic_percentile: float = 95.0
 
 
-def _sections(doc: SourceDocument) -> Iterator[Section]:
+def _sections(doc: SourceDocument, structured: bool) -> Iterator[Section]:
     if doc.pages:
         for number, text in doc.pages:
             yield Section(text, None, number)
         return
-    if doc.doc_type not in ("markdown", "html"):
+    if doc.doc_type not in ("markdown", "html") or not structured:
         yield Section(doc.text, None)
         return
     from llama_index.core import Document
@@ -70,10 +79,25 @@ class _Ids:
         return base if count == 0 else f"{base}-{count}"
 
 
+def _splitter(
+    sizes: ChunkSizes, tokenize: Tokenize, embed: Embed | None
+) -> Callable[[str], list[str]]:
+    size, overlap = sizes.child_tokens, sizes.child_overlap
+    if sizes.splitter == "recursive":
+        return lambda text: split_recursive(text, size, overlap, tokenize)
+    if sizes.splitter == "semantic":
+        if embed is None:
+            raise ValueError("semantic chunking needs the embedding model")
+        percentile = sizes.semantic_percentile
+        return lambda text: split_semantic(text, size, overlap, tokenize, embed, percentile)
+    return lambda text: split_structured(text, size, overlap, tokenize)
+
+
 def chunk_document(
-    doc: SourceDocument, sizes: ChunkSizes, tokenize: Tokenize
+    doc: SourceDocument, sizes: ChunkSizes, tokenize: Tokenize, embed: Embed | None = None
 ) -> tuple[list[Chunk], list[Chunk]]:
-    """(parents, children); with `parent_child` off, parents is empty and children stand alone."""
+    """(parents, children); with `parent_child` off, parents is empty and children stand alone.
+    `embed` (passages to unit vectors) is needed by the semantic splitter only."""
     ids = _Ids(doc.source)
     parents: list[Chunk] = []
     children: list[Chunk] = []
@@ -90,7 +114,8 @@ def chunk_document(
             doc_type=doc.doc_type,
         )
 
-    for section in _sections(doc):
+    split_children = _splitter(sizes, tokenize, embed)
+    for section in _sections(doc, structured=sizes.splitter != "recursive"):
         if not section.text.strip():
             continue
         windows = (
@@ -104,9 +129,6 @@ def chunk_document(
                 parents.append(make("parent", window, section))
                 parent_id = parents[-1].id
             children.extend(
-                make("child", piece, section, parent_id)
-                for piece in split_structured(
-                    window, sizes.child_tokens, sizes.child_overlap, tokenize
-                )
+                make("child", piece, section, parent_id) for piece in split_children(window)
             )
     return parents, children

@@ -83,6 +83,8 @@ class Ingestor:
             child_overlap=self.settings.child_overlap_tokens,
             parent_tokens=self.settings.parent_chunk_tokens,
             parent_child=self.settings.parent_child,
+            splitter=self.settings.chunking,
+            semantic_percentile=self.settings.semantic_breakpoint_percentile,
         )
 
     def run(
@@ -106,7 +108,9 @@ class Ingestor:
                     report.files.append(FileResult(source, "skipped"))
                     continue
                 doc = parse(raw)
-                parents, children = chunk_document(doc, self.sizes, self.store.embedder.tokenize)
+                parents, children = chunk_document(
+                    doc, self.sizes, self.store.embedder.tokenize, self._embed
+                )
             except IngestError as err:
                 report.files.append(FileResult(source, "failed", str(err)))
                 continue
@@ -123,6 +127,10 @@ class Ingestor:
         self._promote_orphans()
         self.store.bm25()  # rebuilt only if this run committed a change
         return report
+
+    def _embed(self, texts: list[str]) -> np.ndarray:
+        """Sentence vectors for semantic chunking, through the cache like any passage."""
+        return self.store.embedding_cache.encode(self.store.embedder, texts)[0]
 
     def _store(self, pending: list[_Pending], report: IngestReport, progress: bool) -> None:
         if not pending:

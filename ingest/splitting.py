@@ -6,15 +6,25 @@ code example cut in half answers nothing); a longer one is cut at line boundarie
 blank lines, and each piece stays valid Markdown (fences re-opened, table header repeated).
 Small neighbouring pieces of different kinds are then merged, so a one-line "For example:" stays
 with the code it introduces.
+
+The two alternatives `rag eval chunking` measures against it: plain recursive splitting
+(LangChain's `RecursiveCharacterTextSplitter` on token counts, blind to code and tables), and
+semantic splitting (cut between sentences where the embedding similarity of neighbours falls
+into its lowest percentiles, LlamaIndex's `SemanticSplitterNodeParser` idea; pieces still too
+long are then split as above).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 Tokenize = Callable[[str], list[int]]
+Embed = Callable[[list[str]], np.ndarray]
+"""Texts to L2-normalised vectors, one row each."""
 
 _FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
 _TABLE_ROW = re.compile(r"^\s*\|")
@@ -110,3 +120,40 @@ def split_structured(text: str, size: int, overlap: int, tokenize: Tokenize) -> 
                 continue
         merged.append(piece)
     return [p.text for p in merged]
+
+
+def split_recursive(text: str, size: int, overlap: int, tokenize: Tokenize) -> list[str]:
+    from langchain_text_splitters import RecursiveCharacterTextSplitter
+
+    splitter = RecursiveCharacterTextSplitter(
+        chunk_size=size, chunk_overlap=overlap, length_function=lambda t: len(tokenize(t))
+    )
+    return [piece for piece in splitter.split_text(text) if piece.strip()]
+
+
+def semantic_breaks(similarities: Sequence[float], percentile: float) -> list[int]:
+    """Indices i after which to cut: where sentences i and i + 1 are less similar than the
+    (100 - percentile)th percentile of the text's neighbouring pairs (strictly, so a text
+    without any drop in similarity is not cut at all)."""
+    if not len(similarities):
+        return []
+    cut = float(np.percentile(np.asarray(similarities), 100.0 - percentile))
+    return [i for i, s in enumerate(similarities) if s < cut]
+
+
+def split_semantic(
+    text: str, size: int, overlap: int, tokenize: Tokenize, embed: Embed, percentile: float
+) -> list[str]:
+    from llama_index.core.node_parser.text.utils import split_by_sentence_tokenizer
+
+    sentences = [s for s in split_by_sentence_tokenizer()(text) if s.strip()]
+    if len(sentences) < 3:
+        return split_structured(text, size, overlap, tokenize)
+    vectors = embed(sentences)
+    similarities = (vectors[:-1] * vectors[1:]).sum(axis=1)
+    groups: list[str] = []
+    start = 0
+    for i in [*semantic_breaks(similarities.tolist(), percentile), len(sentences) - 1]:
+        groups.append("".join(sentences[start : i + 1]))
+        start = i + 1
+    return [piece for group in groups for piece in split_structured(group, size, overlap, tokenize)]

@@ -168,7 +168,7 @@ def cmd_eval_retrieval(args: argparse.Namespace) -> int:
         progress=sys.stderr.isatty(),
         collections=args.collections.split(",") if args.collections else None,
     )
-    print((Path(args.out) / "results.md").read_text())
+    _show(args.out)
     return 0 if report["configs"] else 1
 
 
@@ -200,6 +200,93 @@ def cmd_eval_answers(args: argparse.Namespace) -> int:
     )
     print((Path(args.out) / "summary.md").read_text())
     return 0 if summary["summary"]["answerable"]["questions"] else 1
+
+
+def _show(out: str) -> None:
+    """Print the Markdown report an eval command wrote to its --out folder."""
+    print((Path(out) / "results.md").read_text())
+
+
+def _existing(path: str, what: str) -> Path:
+    if not Path(path).exists():
+        raise CliError(f"no such {what}: {path}")
+    return Path(path)
+
+
+def _optional(path: str | None, what: str) -> Path | None:
+    return None if path is None else _existing(path, what)
+
+
+def cmd_eval_index(args: argparse.Namespace) -> int:
+    from eval.index_recall import evaluate_index
+
+    report = evaluate_index(
+        _settings(args),
+        Path(args.out),
+        questions=_optional(args.questions, "questions file or BEIR folder"),
+        queries=args.queries,
+        synthetic=args.synthetic,
+        target=args.target,
+        progress=sys.stderr.isatty(),
+    )
+    _show(args.out)
+    return 0 if report["recommendation"]["setting"] else 1
+
+
+def cmd_eval_health(args: argparse.Namespace) -> int:
+    from eval.health import evaluate_health
+
+    evaluate_health(
+        _settings(args),
+        Path(args.out),
+        dataset=_optional(args.dataset, "BEIR folder"),
+        split=args.split,
+        hubs=args.hubs,
+        progress=sys.stderr.isatty(),
+    )
+    _show(args.out)
+    return 0
+
+
+def cmd_eval_scores(args: argparse.Namespace) -> int:
+    from eval.scores import evaluate_scores
+
+    evaluate_scores(
+        _existing(args.questions, "questions file"),
+        _settings(args),
+        Path(args.out),
+        docs=_optional(args.docs, "docs folder"),
+        unanswerable=args.unanswerable,
+        keep=args.keep,
+        progress=sys.stderr.isatty(),
+    )
+    _show(args.out)
+    return 0
+
+
+def cmd_eval_chunking(args: argparse.Namespace) -> int:
+    from eval.chunking import evaluate_chunking, load_corpus
+
+    data, note = load_corpus(
+        _optional(args.dataset, "BEIR folder"),
+        _optional(args.docs, "docs folder"),
+        _optional(args.questions, "questions file"),
+        args.split,
+        args.queries,
+        args.corpus_sample,
+        args.seed,
+        args.leave_out or (),
+    )
+    evaluate_chunking(
+        data,
+        _settings(args),
+        configs=args.configs.split(",") if args.configs else None,
+        out=Path(args.out),
+        corpus_note=note,
+        progress=sys.stderr.isatty(),
+    )
+    _show(args.out)
+    return 0
 
 
 def cmd_tune(args: argparse.Namespace) -> int:
@@ -356,7 +443,98 @@ def _parser() -> argparse.ArgumentParser:
     )
     answers.add_argument("--fresh", action="store_true", help="discard earlier results in --out")
     answers.add_argument("--collection", help="collection for the docs (default eval-DIRNAME)")
-    for command in (ingest, ask, serve, status, tune):
+    index = evals.add_parser(
+        "index",
+        help="HNSW recall@10 and latency against exact search, per M and ef_search",
+        description="Build scratch HNSW indexes from the collection's vectors (and from "
+        "synthetic vectors around them, at a larger size), compare their top-10 with exact "
+        "kNN, and recommend the fastest setting that keeps recall at the target.",
+    )
+    index.set_defaults(handler=cmd_eval_index)
+    index.add_argument(
+        "--questions",
+        metavar="PATH",
+        help="questions to query with (JSON/JSONL or BEIR folder); default: chunk vectors",
+    )
+    index.add_argument("--queries", type=int, default=200, metavar="N", help="queries used")
+    index.add_argument(
+        "--synthetic",
+        type=int,
+        default=50_000,
+        metavar="N",
+        help="also measure at N vectors (0: the collection's size only)",
+    )
+    index.add_argument("--target", type=float, default=0.99, help="recall@10 to keep")
+    index.add_argument("--out", default="eval-results/index", metavar="DIR")
+    health = evals.add_parser(
+        "health",
+        help="anisotropy, hubness, near-duplicates, a 2-D map and a truncation check",
+        description="Embedding-space health of a collection, its hub chunks by name, and "
+        "nDCG@10 / memory with the vectors truncated to fewer dimensions (with --dataset).",
+    )
+    health.set_defaults(handler=cmd_eval_health)
+    health.add_argument(
+        "--dataset", metavar="DIR", help="BEIR folder: use (ingest) its collection and qrels"
+    )
+    health.add_argument("--split", default="test", help="qrels split for the truncation check")
+    health.add_argument("--hubs", type=int, default=20, metavar="N", help="hub chunks listed")
+    health.add_argument("--out", default="eval-results/health", metavar="DIR")
+    scores = evals.add_parser(
+        "scores",
+        help="score histograms, answerable vs unanswerable, and the abstention threshold",
+        description="Retrieval-only: dense (and cross-encoder) scores of answerable and "
+        "unanswerable questions, and the min_dense_similarity the data supports.",
+    )
+    scores.set_defaults(handler=cmd_eval_scores)
+    scores.add_argument("--questions", required=True, metavar="FILE", help="JSON/JSONL questions")
+    scores.add_argument("--docs", metavar="DIR", help="ingest these into the collection first")
+    scores.add_argument(
+        "--unanswerable", metavar="REGEX", help="questions matching this are unanswerable"
+    )
+    scores.add_argument(
+        "--keep",
+        type=float,
+        default=0.95,
+        help="share of answerable questions the threshold must let through (default 0.95)",
+    )
+    scores.add_argument("--out", default="eval-results/scores", metavar="DIR")
+    chunking = evals.add_parser(
+        "chunking",
+        help="chunk sizes, overlap, flat vs parent-child, structured vs recursive vs semantic",
+        description="Ingest one corpus once per chunking config (each into its own "
+        "collection) and compare dense and hybrid retrieval metrics.",
+    )
+    chunking.set_defaults(handler=cmd_eval_chunking)
+    chunking.add_argument("--dataset", metavar="DIR", help="BEIR-format folder")
+    chunking.add_argument("--docs", metavar="DIR", help="a Markdown folder (with --questions)")
+    chunking.add_argument(
+        "--questions",
+        metavar="FILE",
+        help='with --docs: JSONL of {"question", "sources": [paths relative to DIR]}',
+    )
+    chunking.add_argument("--split", default="test", help="qrels split of --dataset")
+    chunking.add_argument("--queries", type=int, metavar="N", help="N random queries only")
+    chunking.add_argument(
+        "--corpus-sample",
+        type=int,
+        metavar="N",
+        help="documents relevant to the queries plus N random others (default: whole corpus)",
+    )
+    chunking.add_argument("--seed", type=int, default=0, help="seed for the samples")
+    chunking.add_argument(
+        "--exclude",
+        action="append",
+        dest="leave_out",
+        metavar="GLOB",
+        help="with --docs: leave out files whose relative path matches (repeatable)",
+    )
+    chunking.add_argument(
+        "--configs",
+        metavar="A,B",
+        help="comma-separated, e.g. 128-16-structured,192-24-semantic (default: all)",
+    )
+    chunking.add_argument("--out", default="eval-results/chunking", metavar="DIR")
+    for command in (ingest, ask, serve, status, tune, index, health, scores):
         command.add_argument("--collection", help="collection name (default from config)")
     return parser
 

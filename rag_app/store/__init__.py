@@ -24,7 +24,7 @@ from rag_app.models.embeddings import Embedder, get_embedder
 from rag_app.store.bm25 import BM25Index
 from rag_app.store.embedding_cache import EmbeddingCache
 from rag_app.store.state import CollectionState, Stats
-from rag_app.store.vectors import VectorIndex, make_client
+from rag_app.store.vectors import Hnsw, VectorIndex, make_client
 
 if TYPE_CHECKING:
     from chromadb.api import ClientAPI
@@ -84,7 +84,11 @@ class CollectionStore:
     def vectors(self) -> VectorIndex:
         tuned = self.tuned_embedder
         name = tuned.vectors if tuned else self.settings.collection
-        return VectorIndex(self.client, name, self.embedding_model)
+        return self.open_vectors(name, self.embedding_model)
+
+    def open_vectors(self, name: str, embedding_model: str) -> VectorIndex:
+        """A Chroma collection of this store's client, created with the configured HNSW."""
+        return VectorIndex(self.client, name, embedding_model, Hnsw.from_settings(self.settings))
 
     def switch_embedder(self, tuned: TunedEmbedder) -> None:
         """Point the collection at fully written vectors of a tuned model, then drop the

@@ -7,6 +7,7 @@ tries to download it.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -16,6 +17,7 @@ from rag_app.types import Chunk
 
 if TYPE_CHECKING:
     from chromadb.api import ClientAPI
+    from chromadb.api.collection_configuration import CreateCollectionConfiguration
     from chromadb.api.models.Collection import Collection
 
 _ADD_BATCH = 1000
@@ -64,17 +66,45 @@ def make_client(settings: Settings) -> ClientAPI:
     return chromadb.PersistentClient(path=str(settings.chroma_dir), settings=chroma_settings)
 
 
+@dataclass(frozen=True)
+class Hnsw:
+    """HNSW parameters: `max_neighbors` (M) and `ef_construction` shape the graph and are fixed
+    when a collection is created; `ef_search` can change at any time."""
+
+    max_neighbors: int = 16
+    ef_construction: int = 100
+    ef_search: int = 100
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Hnsw:
+        return cls(
+            settings.hnsw_max_neighbors, settings.hnsw_ef_construction, settings.hnsw_ef_search
+        )
+
+
 class VectorIndex:
     """The children's vectors of one collection, searched by cosine similarity."""
 
-    def __init__(self, client: ClientAPI, name: str, embedding_model: str) -> None:
+    def __init__(
+        self, client: ClientAPI, name: str, embedding_model: str, hnsw: Hnsw | None = None
+    ) -> None:
         self.name = name
+        hnsw = hnsw or Hnsw()
+        configuration: CreateCollectionConfiguration = {
+            "hnsw": {
+                "space": "cosine",
+                "max_neighbors": hnsw.max_neighbors,
+                "ef_construction": hnsw.ef_construction,
+                "ef_search": hnsw.ef_search,
+            }
+        }
         self._collection: Collection = client.get_or_create_collection(
             name=name,
             embedding_function=_NoEmbedding(),  # type: ignore[arg-type]
-            configuration={"hnsw": {"space": "cosine"}},
+            configuration=configuration,
             metadata={"embedding_model": embedding_model},
         )
+        self.set_ef_search(hnsw.ef_search)  # an existing collection keeps its own otherwise
         stored_model = (self._collection.metadata or {}).get("embedding_model")
         if stored_model not in (None, embedding_model):
             raise ValueError(
@@ -82,17 +112,36 @@ class VectorIndex:
                 " re-ingest into a new collection to switch models"
             )
 
+    def set_ef_search(self, ef_search: int) -> None:
+        hnsw = (self._collection.configuration or {}).get("hnsw") or {}
+        if hnsw.get("ef_search") != ef_search:
+            self._collection.modify(configuration={"hnsw": {"ef_search": ef_search}})
+
     def count(self) -> int:
         return self._collection.count()
 
     def upsert(self, chunks: list[Chunk], vectors: np.ndarray) -> None:
-        for start in range(0, len(chunks), _ADD_BATCH):
-            batch = chunks[start : start + _ADD_BATCH]
+        self.upsert_vectors(
+            [c.id for c in chunks],
+            vectors,
+            [c.text for c in chunks],
+            [c.metadata() for c in chunks],
+        )
+
+    def upsert_vectors(
+        self,
+        ids: list[str],
+        vectors: np.ndarray,
+        documents: list[str] | None = None,
+        metadatas: list[dict[str, Any]] | None = None,
+    ) -> None:
+        for start in range(0, len(ids), _ADD_BATCH):
+            end = start + _ADD_BATCH
             self._collection.upsert(
-                ids=[c.id for c in batch],
-                embeddings=vectors[start : start + _ADD_BATCH],
-                documents=[c.text for c in batch],
-                metadatas=[c.metadata() for c in batch],
+                ids=ids[start:end],
+                embeddings=vectors[start:end],
+                documents=documents[start:end] if documents else None,
+                metadatas=metadatas[start:end] if metadatas else None,  # type: ignore[arg-type]
             )
 
     def ids_for_source(self, source: str) -> set[str]:
@@ -140,17 +189,27 @@ class VectorIndex:
             nearest.append(match)
         return nearest
 
+    def vectors_of(self, ids: list[str]) -> tuple[list[str], np.ndarray]:
+        """The stored vectors of `ids` (those Chroma has), as (ids, matrix) in one order."""
+        found_ids: list[str] = []
+        blocks: list[np.ndarray] = []
+        for start in range(0, len(ids), _ADD_BATCH):
+            found = self._collection.get(
+                ids=ids[start : start + _ADD_BATCH], include=["embeddings"]
+            )
+            if found["ids"]:
+                found_ids.extend(found["ids"])
+                blocks.append(np.asarray(found["embeddings"], dtype=np.float32))
+        return found_ids, np.concatenate(blocks) if blocks else np.zeros((0, 0), dtype=np.float32)
+
     def search_among(self, vector: np.ndarray, ids: list[str], k: int) -> list[tuple[str, float]]:
         """Exact top-k among `ids` (brute force over their stored vectors)."""
-        if not ids:
-            return []
-        found = self._collection.get(ids=ids, include=["embeddings"])
-        matrix = np.asarray(found["embeddings"], dtype=np.float32)
+        found, matrix = self.vectors_of(ids)
         if matrix.size == 0:
             return []
         similarities = matrix @ vector
         order = np.argsort(-similarities)[:k]
-        return [(found["ids"][i], float(similarities[i])) for i in order]
+        return [(found[i], float(similarities[i])) for i in order]
 
     def search(self, vector: np.ndarray, k: int) -> list[tuple[str, float]]:
         """Top-k (child id, cosine similarity) by the HNSW index."""

@@ -182,12 +182,11 @@ def reembed(store: CollectionStore, model: Path, progress: bool = False) -> Tune
     ingests into the collection)."""
     from rag_app.models.embeddings import get_embedder
     from rag_app.store import TunedEmbedder
-    from rag_app.store.vectors import VectorIndex
 
     s = store.settings
     embedder = get_embedder(str(model), s.embedding_batch_size)
     name = f"{s.collection}--{model.name}"
-    index = VectorIndex(store.client, name, str(model))
+    index = store.open_vectors(name, str(model))
     done: set[str] = set()
     while True:
         generation = store.state.generation

@@ -1,5 +1,8 @@
 from pathlib import Path
 
+import numpy as np
+import pytest
+
 from ingest.chunking import ChunkSizes, chunk_document
 from ingest.loaders import load_document
 
@@ -40,3 +43,35 @@ def test_ids_are_stable_and_flat_mode_has_no_parents(docs_dir: Path) -> None:
     assert [c.id for c in first[1]] == [c.id for c in again[1]]
     parents, children = chunk_document(doc, ChunkSizes(64, 8, 256, parent_child=False), words)
     assert parents == [] and children and all(c.parent_id is None for c in children)
+
+
+def test_recursive_splitting_ignores_headings_and_cuts_code(tmp_path: Path) -> None:
+    code = "\n".join(f"x{i} = {i}" for i in range(20))
+    path = tmp_path / "doc.md"
+    path.write_text(f"# Guide\n\n## Setup\n\nRun this:\n\n```python\n{code}\n```\n")
+    doc = load_document(path, 10**6)
+    _, structured = chunk_document(doc, ChunkSizes(40, 0, 400), words)
+    _, recursive = chunk_document(doc, ChunkSizes(40, 0, 400, splitter="recursive"), words)
+    assert structured[0].section == "Guide > Setup"
+    assert any("x0 = 0" in c.text and "x19 = 19" in c.text for c in structured)  # kept whole
+    assert all(c.section is None for c in recursive)
+    assert not any("x0 = 0" in c.text and "x19 = 19" in c.text for c in recursive)
+
+
+def test_semantic_splitting_cuts_where_the_topic_changes(tmp_path: Path) -> None:
+    path = tmp_path / "doc.txt"
+    path.write_text(
+        "Apples are red. Apples are sweet. Apples grow on trees. Boats float. Boats have sails."
+    )
+
+    def embed(texts: list[str]) -> np.ndarray:  # one direction per topic
+        return np.array([[1.0, 0.0] if "Apples" in t else [0.0, 1.0] for t in texts])
+
+    sizes = ChunkSizes(200, 0, 400, splitter="semantic")
+    _, children = chunk_document(load_document(path, 10**6), sizes, words, embed)
+    assert [c.text.strip() for c in children] == [
+        "Apples are red. Apples are sweet. Apples grow on trees.",
+        "Boats float. Boats have sails.",
+    ]
+    with pytest.raises(ValueError, match="semantic chunking needs"):
+        chunk_document(load_document(path, 10**6), sizes, words)

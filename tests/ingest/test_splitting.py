@@ -1,4 +1,4 @@
-from ingest.splitting import segments, split_structured
+from ingest.splitting import segments, semantic_breaks, split_structured
 
 
 def words(text: str) -> list[int]:
@@ -41,3 +41,10 @@ def test_oversized_blocks_split_into_valid_pieces() -> None:
     table = "| k | v |\n|---|---|\n" + "\n".join(f"| {i} | x |" for i in range(50))
     rows = split_structured(table, size=30, overlap=0, tokenize=words)
     assert len(rows) > 1 and all(r.startswith("| k | v |\n|---|---|") for r in rows)
+
+
+def test_semantic_breaks_fall_at_the_least_similar_neighbours() -> None:
+    # 25th percentile of (0.2, 0.8, 0.85, 0.9) is 0.65: only the 0.2 pair is a break
+    assert semantic_breaks([0.9, 0.2, 0.8, 0.85], 75) == [1]
+    assert semantic_breaks([0.5, 0.5], 95) == []  # no drop anywhere: no cut
+    assert semantic_breaks([], 95) == []
