@@ -91,6 +91,7 @@ class Ingestor:
         self, paths: Iterable[Path | str], prune: bool = True, progress: bool = False
     ) -> IngestReport:
         targets = discover([Path(p) for p in paths], self.settings.include, self.settings.exclude)
+        self._drop_stale()  # what a killed run left to do
         known = self.store.state.documents()
         report = IngestReport()
         pending: list[_Pending] = []
@@ -176,10 +177,17 @@ class Ingestor:
             doc_type=doc.doc_type,
             root=str(item.root) if item.root else None,
         )
-        self.store.state.replace_document(record, item.parents, item.children)
         stale -= {c.id for c in item.children if c.duplicate_of is None}
+        self.store.state.replace_document(record, item.parents, item.children, stale)
+        self._drop_stale()
+
+    def _drop_stale(self) -> None:
+        """Delete the vectors the committed state noted as stale; a run killed before this
+        leaves them noted, and the next run deletes them first."""
+        stale = self.store.state.stale_vectors()
         if stale:
-            self.store.vectors.delete(sorted(stale))
+            self.store.vectors.delete(stale)
+        self.store.state.forget_stale(stale)
 
     def _promote_orphans(self) -> None:
         """Duplicates whose canonical went away (changed or removed document, or a killed
@@ -230,9 +238,8 @@ class Ingestor:
     def _remove(self, sources: list[str]) -> list[FileResult]:
         """Rows first, then vectors: retrieval ignores vectors whose rows are gone."""
         for source in sources:
-            ids = self.store.vectors.ids_for_source(source)
-            self.store.state.remove_documents([source])
-            self.store.vectors.delete(sorted(ids))
+            self.store.state.remove_documents([source], self.store.vectors.ids_for_source(source))
+            self._drop_stale()
         return [FileResult(source, "removed") for source in sources]
 
 

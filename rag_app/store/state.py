@@ -39,6 +39,7 @@ CREATE TABLE IF NOT EXISTS chunks (
 CREATE INDEX IF NOT EXISTS chunks_by_source ON chunks(source, kind);
 CREATE INDEX IF NOT EXISTS chunks_by_duplicate ON chunks(duplicate_of);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS stale_vectors (id TEXT PRIMARY KEY);
 """
 
 
@@ -96,10 +97,17 @@ class CollectionState:
         return {row[0]: DocumentRecord(*row) for row in rows}
 
     def replace_document(
-        self, record: DocumentRecord, parents: list[Chunk], children: list[Chunk]
+        self,
+        record: DocumentRecord,
+        parents: list[Chunk],
+        children: list[Chunk],
+        stale: Iterable[str] = (),
     ) -> None:
-        """Swap a document's rows for new ones atomically."""
+        """Swap a document's rows for new ones atomically, and note in the same transaction
+        the vectors that become stale (`stale_vectors`), so that a run killed before it deletes
+        them leaves the job to the next run instead of leaving them behind."""
         with self._transaction() as db:
+            db.executemany("INSERT OR IGNORE INTO stale_vectors VALUES (?)", [(i,) for i in stale])
             db.execute("DELETE FROM documents WHERE source = ?", (record.source,))
             db.execute(
                 "INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -121,10 +129,23 @@ class CollectionState:
             db.executemany("INSERT OR REPLACE INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
             self._bump_generation(db)
 
-    def remove_documents(self, sources: Iterable[str]) -> None:
+    def remove_documents(self, sources: Iterable[str], stale: Iterable[str] = ()) -> None:
         with self._transaction() as db:
+            db.executemany("INSERT OR IGNORE INTO stale_vectors VALUES (?)", [(i,) for i in stale])
             db.executemany("DELETE FROM documents WHERE source = ?", [(s,) for s in sources])
             self._bump_generation(db)
+
+    def stale_vectors(self) -> list[str]:
+        """Vector ids noted as stale that no committed searchable child uses."""
+        rows = self._db.execute(
+            "SELECT id FROM stale_vectors WHERE id NOT IN "
+            "(SELECT id FROM chunks WHERE kind = 'child' AND duplicate_of IS NULL) ORDER BY id"
+        )
+        return [row[0] for row in rows]
+
+    def forget_stale(self, ids: Iterable[str]) -> None:
+        with self._transaction() as db:
+            db.executemany("DELETE FROM stale_vectors WHERE id = ?", [(i,) for i in ids])
 
     # --- chunks ----------------------------------------------------------------------------
     def _chunks(self, where: str, params: tuple[object, ...]) -> list[Chunk]:

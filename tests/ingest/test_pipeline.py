@@ -1,5 +1,7 @@
 from pathlib import Path
 
+import pytest
+
 from ingest.pipeline import Ingestor
 from rag_app.config import Settings
 
@@ -67,4 +69,35 @@ def test_remove_takes_out_rows_vectors_and_keywords(settings: Settings, docs_dir
     assert state.stats().chunks == ingestor.store.vectors.count()
     hits = ingestor.store.bm25().search("tomato beds rain barrel", 5)
     assert all(state.get_many([i])[i].source != garden for i, _ in hits)
+    ingestor.store.close()
+
+
+class Killed(BaseException):
+    """Stands in for the process dying (not an Exception, so nothing catches it)."""
+
+
+def test_stale_vectors_of_a_run_killed_after_commit_are_deleted_by_the_next_run(
+    settings: Settings, docs_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ingestor = Ingestor(settings)
+    assert ingestor.run([docs_dir]).ok
+    garden = docs_dir / "garden.md"
+    garden.write_text("# Garden\n\nOnly one paragraph is left of the garden notes.\n")
+
+    def die(ids: list[str]) -> None:
+        raise Killed
+
+    with monkeypatch.context() as patched:
+        patched.setattr(ingestor.store.vectors, "delete", die)
+        with pytest.raises(Killed):
+            ingestor.run([docs_dir])
+    state = ingestor.store.state
+    # The new version is committed; its stale vectors are noted, not yet deleted.
+    assert state.stale_vectors()
+    assert ingestor.store.vectors.count() > state.stats().chunks
+
+    report = ingestor.run([docs_dir])  # nothing changed since: every file is skipped
+    assert report.count("skipped") == 3
+    assert state.stale_vectors() == []
+    assert ingestor.store.vectors.count() == state.stats().chunks
     ingestor.store.close()
