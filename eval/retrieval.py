@@ -373,6 +373,7 @@ def _evaluate_collection(
         tuning = tune(
             collection, dataset, tune_split, reranker, grid or TuningGrid(), tune_limit, progress
         )
+    caveat = _trained_on(collection, dataset, tune_split)
     n = collection.chunks_for(100)
     depth, depth_source = next(
         (value, source)
@@ -410,10 +411,31 @@ def _evaluate_collection(
             "rerank_depth_source": depth_source,
         },
         "tuning": tuning.__dict__ if tuning else None,
+        "tuning_caveat": caveat,
         "ingest": ingest,
         "configs": results,
         "skipped": skipped,
     }
+
+
+def _trained_on(collection: BeirCollection, dataset: Path, split: str | None) -> str | None:
+    """A warning when fusion is tuned on the very queries the collection's bi-encoder was
+    trained on (`rag tune`): dense looks better on them than on unseen queries, which pulls
+    the chosen weights towards it."""
+    from rag_app.tuning.training import read_card
+
+    tuned = collection.store.tuned_embedder
+    card = read_card(Path(tuned.model)) if tuned else None
+    if split is None or card is None:
+        return None
+    data = card.get("data", {})
+    if data.get("split") != split or Path(data.get("labels", "")).resolve() != dataset.resolve():
+        return None
+    return (
+        f"the bi-encoder was trained on {split} queries of this dataset, the same queries "
+        "that tuned the fusion here: expect the weights to favour dense (compare with "
+        "--tune-split none)"
+    )
 
 
 def _reranker(collection: BeirCollection, wanted: bool) -> tuple[Reranker | None, str]:
@@ -449,6 +471,8 @@ def write_retrieval_report(report: Mapping[str, Any], out: Path) -> None:
                 f"Tuned on `{tuning['split']}` ({tuning['queries']} queries, nDCG@10): "
                 f"RRF k = {tuning['rrf_k']}, alpha = {tuning['alpha']}."
             )
+        if variant.get("tuning_caveat"):
+            lines.append(f"Caveat: {variant['tuning_caveat']}.")
         lines.append(f"Rerank depth {s['rerank_depth']} ({s['rerank_depth_source']}).")
         ingest = variant["ingest"]
         lines.append(f"Ingest {ingest['seconds']} s: {ingest['summary']}.")

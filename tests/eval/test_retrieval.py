@@ -1,6 +1,7 @@
 import json
 import math
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -123,3 +124,23 @@ def test_collections_are_compared_side_by_side(settings: Settings, tmp_path: Pat
     assert a["ndcg@10"] == b["ndcg@10"]  # same corpus, same keyword index
     markdown = (tmp_path / "out" / "results.md").read_text()
     assert "| bm25 [tiny-a] |" in markdown and "Collection `tiny-b`" in markdown
+
+
+def test_fusion_tuned_on_the_embedders_own_training_queries_is_flagged(tmp_path: Path) -> None:
+    from types import SimpleNamespace
+
+    from eval.retrieval import _trained_on
+    from rag_app.store import TunedEmbedder
+
+    model = tmp_path / "embedder"
+    model.mkdir()
+    (model / "card.json").write_text(json.dumps({"data": {"labels": str(TINY), "split": "train"}}))
+    store = SimpleNamespace(tuned_embedder=TunedEmbedder(str(model), "base", "vectors"))
+    collection: Any = SimpleNamespace(store=store)
+
+    assert "trained on train queries" in str(_trained_on(collection, TINY, "train"))
+    assert _trained_on(collection, TINY, "dev") is None
+    assert _trained_on(collection, tmp_path, "train") is None  # another dataset
+    assert _trained_on(collection, TINY, None) is None
+    untuned: Any = SimpleNamespace(store=SimpleNamespace(tuned_embedder=None))
+    assert _trained_on(untuned, TINY, "train") is None
