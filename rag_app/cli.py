@@ -312,10 +312,11 @@ def cmd_tune(args: argparse.Namespace) -> int:
             )
         else:
             best = v["trained"][f"{card['combine']}@{card['rerank_depth']}"]
+            verdict = "installed" if card["installed"] else "not installed"
             print(
                 f"{trained} ({card['data']['pairs']} pairs, {card['settings']['steps']} steps); "
                 f"validation nDCG@10 {v['fused']:.4f} fused -> {best:.4f} reranked "
-                f"({card['combine']}, depth {card['rerank_depth']})"
+                f"({card['combine']}, depth {card['rerank_depth']}; {verdict})"
             )
     return 0
 

@@ -344,6 +344,12 @@ class Settings(BaseSettings):
         30.0, gt=0.0, description="Wall-time cap on training; the best checkpoint so far is kept."
     )
     tune_seed: int = Field(0, description="Seed for the split, negative sampling and training.")
+    tune_keep_worse: bool = Field(
+        False,
+        description="Install a tuned model even when it does not beat what it would replace "
+        "on the validation questions (the base bi-encoder; the fused order, for a reranker). "
+        "For experiments: by default such a model is reported and discarded.",
+    )
     tune_embedder_batch_size: int = Field(
         32,
         ge=2,

@@ -169,7 +169,8 @@ def train_cross_encoder(
     data: dict[str, Any],
     progress: bool = False,
 ) -> dict[str, Any]:
-    """Train, validate and install the cross-encoder at `target`; returns its card."""
+    """Train and validate the cross-encoder, and install it at `target` if it beats the fused
+    order on validation (or `tune_keep_worse`); returns its card."""
     import torch
     from datasets import Dataset
     from sentence_transformers.cross_encoder import (
@@ -272,5 +273,8 @@ def train_cross_encoder(
         "wall_seconds": round(train_seconds, 1),
         "pairs_per_second": round(steps * batch_size * per_row / max(train_seconds, 1e-9), 2),
     }
-    install(model, card, target)
+    # A reranker that loses to the fused order on validation would make every answer worse.
+    card["installed"] = s.tune_keep_worse or after[f"{combine}@{depth}"] > after["fused"]
+    if card["installed"]:
+        install(model, card, target)
     return card

@@ -162,7 +162,7 @@ def train_embedder(
             "base": before,
             "tuned": after,
         },
-        "installed": after > before,
+        "installed": after > before or s.tune_keep_worse,
         "wall_seconds": round(seconds, 1),
     }
     if card["installed"]:

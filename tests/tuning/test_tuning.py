@@ -102,6 +102,7 @@ def test_rag_tune_trains_a_loadable_cross_encoder_that_the_chain_picks_up(
 ) -> None:
     settings = tiny.settings.model_copy(
         update={
+            "tune_keep_worse": True,  # a few steps on 3 questions need not beat fused
             "tune_reranker_head": head,
             "tune_reranker_loss": loss,
             "tune_epochs": 1,
@@ -119,7 +120,8 @@ def test_rag_tune_trains_a_loadable_cross_encoder_that_the_chain_picks_up(
     try:
         assert json.loads((folder / "card.json").read_text()) == card
         assert card["data"]["train_questions"] == 3 and card["data"]["validation_questions"] == 1
-        assert card["settings"]["steps"] >= 1 and card["settings"]["head"] == head
+        assert card["installed"] and card["settings"]["steps"] >= 1
+        assert card["settings"]["head"] == head
         described = {"bce": "BinaryCrossEntropyLoss", "listnet": "ListNet", "lambda": "Lambda"}
         assert card["loss"].startswith(described[loss])
         assert card["combine"] in ("replace", "rrf") and card["rerank_depth"] >= 1
