@@ -139,6 +139,7 @@ def evaluate_health(
     try:
         ingest = beir.prepare(progress) if beir else None
         vectors = load_vectors(store)
+        model = store.embedding_model  # a tuned collection's own model
         health, occurrence = embedding_health(vectors, k, hubs, settings.near_duplicate_similarity)
         stats = store.state.stats()
         health["folded_at_ingest"] = stats.duplicates / max(1, stats.chunks + stats.duplicates)
@@ -168,7 +169,7 @@ def evaluate_health(
             "chunks": len(vectors),
             "documents": len(set(vectors.sources)),
             "dimensions": int(vectors.matrix.shape[1]),
-            "embedding_model": settings.embedding_model,
+            "embedding_model": model,
             "ingest": ingest,
             "health": health,
             "truncation": cut,
