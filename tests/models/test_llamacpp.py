@@ -28,3 +28,22 @@ def test_one_model_serves_several_threads(settings: Settings) -> None:
     for thread in threads:
         thread.join(timeout=300)
     assert alone and replies == [alone] * 3
+
+
+@pytest.mark.integration
+def test_a_stream_may_end_on_another_thread_than_it_began(settings: Settings) -> None:
+    """LangChain's async path (RAGAS judges through it) pulls each chunk of a sync stream from
+    whichever executor thread is free; an RLock turn then failed with "cannot release
+    un-acquired lock"."""
+    import asyncio
+
+    llm = make_chat_model(settings.updated(llm_model="smollm2-135m-instruct", llm_max_tokens=16))
+    prompt = [HumanMessage("Name a fruit.")]
+    stream = llm.stream(prompt)
+    first: list[object] = []
+    starter = threading.Thread(target=lambda: first.append(next(stream)))
+    starter.start()
+    starter.join(timeout=300)
+    rest = list(stream)  # finished, and the turn released, on the main thread
+    assert first and rest is not None
+    assert asyncio.run(llm.ainvoke(prompt)).content  # the turn is free again
