@@ -187,7 +187,7 @@ class Ingestor:
         stale = self.store.state.stale_vectors()
         if stale:
             self.store.vectors.delete(stale)
-        self.store.state.forget_stale(stale)
+            self.store.state.forget_stale(stale)
 
     def _promote_orphans(self) -> None:
         """Duplicates whose canonical went away (changed or removed document, or a killed

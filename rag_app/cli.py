@@ -175,19 +175,16 @@ def cmd_eval_retrieval(args: argparse.Namespace) -> int:
 def cmd_eval_answers(args: argparse.Namespace) -> int:
     from eval.answers import evaluate_answers
 
-    for path, what in ((args.questions, "questions file"), (args.docs, "docs folder")):
-        if not Path(path).exists():
-            raise CliError(f"no such {what}: {path}")
-    overrides: dict[str, Any] = {
-        "collection": args.collection or f"eval-{Path(args.docs).resolve().name}"
-    }
+    questions = _existing(args.questions, "questions file")
+    docs = _existing(args.docs, "docs folder")
+    overrides: dict[str, Any] = {"collection": args.collection or f"eval-{docs.resolve().name}"}
     if args.judge:
         overrides["judge_backend"] = "openai" if args.judge == "openai-compatible" else "llamacpp"
     from rag_app.config import Settings
 
     summary = evaluate_answers(
-        Path(args.questions),
-        Path(args.docs),
+        questions,
+        docs,
         Settings(**overrides),
         Path(args.out),
         limit=args.limit,
@@ -292,15 +289,14 @@ def cmd_eval_chunking(args: argparse.Namespace) -> int:
 def cmd_tune(args: argparse.Namespace) -> int:
     from rag_app.tuning import Target, tune
 
-    if not Path(args.questions).exists():
-        raise CliError(f"no such questions file or BEIR folder: {args.questions}")
+    questions = _existing(args.questions, "questions file or BEIR folder")
     settings = _settings(args)
     if args.budget_minutes:
         settings = settings.model_copy(update={"tune_budget_minutes": args.budget_minutes})
     targets: tuple[Target, ...] = (
         ("embedder", "reranker") if args.model == "both" else (args.model,)
     )
-    cards = tune(Path(args.questions), settings, args.split, targets, sys.stderr.isatty())
+    cards = tune(questions, settings, args.split, targets, sys.stderr.isatty())
     for target, card in cards.items():
         v = card["validation"]
         trained = f"{target} for {settings.collection!r} trained in {card['wall_seconds']:.0f} s"

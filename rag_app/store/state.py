@@ -256,15 +256,12 @@ class CollectionState:
         row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         return str(row[0]) if row else None
 
-    def set_meta(self, key: str, value: str | None) -> None:
+    def set_meta(self, key: str, value: str) -> None:
         with self._transaction() as db:
-            if value is None:
-                db.execute("DELETE FROM meta WHERE key = ?", (key,))
-            else:
-                db.execute(
-                    "INSERT INTO meta VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = ?",
-                    (key, value, value),
-                )
+            db.execute(
+                "INSERT INTO meta VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = ?",
+                (key, value, value),
+            )
 
     @property
     def generation(self) -> int:

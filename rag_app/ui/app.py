@@ -287,7 +287,7 @@ def launch(
         server_port=port,
         share=False,
         inbrowser=False,
-        quiet=True,  # Gradio's banner suggests share=True
+        quiet=True,  # Gradio's start-up banner advertises public share links
         prevent_thread_lock=True,
         max_file_size=int(settings.max_file_mb * 1_000_000),
         footer_links=["api", "settings"],

@@ -1,5 +1,6 @@
 import json
 import math
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -125,7 +126,11 @@ def test_unparseable_judge_output_gives_nan_not_a_score(tmp_path: Path) -> None:
     assert "context_recall" not in scores  # needs a reference
 
 
-def test_rerun_resumes_and_refuses_another_configuration(tmp_path: Path) -> None:
+def _first_of_two_answered(
+    out: Path,
+) -> tuple[list[Question], list[str], Callable[[str], Answer], FakeJudge]:
+    """Two questions, the first answered and scored in `out`; `asked` records every question
+    the chain is asked from then on too."""
     questions = [Question("q1", QUESTION, reference="Mondays."), Question("q2", "Tools?")]
     asked: list[str] = []
 
@@ -134,7 +139,12 @@ def test_rerun_resumes_and_refuses_another_configuration(tmp_path: Path) -> None
         return _answer("Closed on Mondays [1].")
 
     judge = FakeJudge(question=QUESTION)
-    AnswerEvaluation(tmp_path, answer, _scorer(judge), {"run": 1}).run(questions[:1])
+    AnswerEvaluation(out, answer, _scorer(judge), {"run": 1}).run(questions[:1])
+    return questions, asked, answer, judge
+
+
+def test_rerun_resumes_and_refuses_another_configuration(tmp_path: Path) -> None:
+    questions, asked, answer, judge = _first_of_two_answered(tmp_path)
     AnswerEvaluation(tmp_path, answer, _scorer(judge), {"run": 1}).run(questions)
     assert asked == [QUESTION, "Tools?"]  # q1 was not answered again
 
@@ -143,15 +153,7 @@ def test_rerun_resumes_and_refuses_another_configuration(tmp_path: Path) -> None
 
 
 def test_a_run_killed_mid_append_resumes(tmp_path: Path) -> None:
-    questions = [Question("q1", QUESTION, reference="Mondays."), Question("q2", "Tools?")]
-    asked: list[str] = []
-
-    def answer(q: str) -> Answer:
-        asked.append(q)
-        return _answer("Closed on Mondays [1].")
-
-    judge = FakeJudge(question=QUESTION)
-    AnswerEvaluation(tmp_path, answer, _scorer(judge), {"run": 1}).run(questions[:1])
+    questions, asked, answer, judge = _first_of_two_answered(tmp_path)
     with (tmp_path / "answers.jsonl").open("a") as lines:
         lines.write('{"id": "q2", "question": "Too')  # the kill came mid-write
 
