@@ -14,7 +14,7 @@ PIP := $(BIN)/python -m pip -q --disable-pip-version-check
 HOST ?= 127.0.0.1
 PORT ?= 7860
 
-.PHONY: install demo test pytest lint typecheck clean
+.PHONY: install demo test pytest lint typecheck bench bench-quick clean
 
 install: $(STAMP)
 
@@ -43,6 +43,20 @@ lint: $(STAMP)
 
 typecheck: $(STAMP)
 	$(BIN)/mypy rag_app ingest eval bench
+
+# Benchmarks are not tests: about an hour on 2 cores (SciFact ingest, 200k-vector stores, LLM
+# answers); results in bench/results/<date>-<commit>.json and .md. `bench-quick` checks the
+# harness on small sizes in a few minutes.
+BENCH_STAMP := $(VENV)/.bench-installed
+$(BENCH_STAMP): $(STAMP)
+	$(PIP) install -e '.[dev,bench]'
+	@touch $@
+
+bench: $(BENCH_STAMP)
+	$(BIN)/python -m bench $(BENCH_ARGS)
+
+bench-quick: $(BENCH_STAMP)
+	$(BIN)/python -m bench --quick $(BENCH_ARGS)
 
 clean:
 	rm -rf .rag .pytest_cache .mypy_cache .ruff_cache

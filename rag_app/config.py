@@ -249,6 +249,12 @@ class Settings(BaseSettings):
         192, ge=32, description="Tokens of query + passage the cross-encoder reads."
     )
     rerank_batch_size: int = Field(32, ge=1, description="Pairs scored per cross-encoder batch.")
+    rerank_backend: Literal["auto", "torch", "onnx-int8"] = Field(
+        "auto",
+        description="How the cross-encoder runs: PyTorch, or the int8 ONNX copy `rag tune` "
+        "exports beside a model it trains (onnxruntime). 'auto': what the model's card chose "
+        "on validation (the faster one whose quality held), else PyTorch.",
+    )
     min_rerank_score: float = Field(
         0.0,
         description="With a cross-encoder: below this best score (a logit; 0 = even odds for "

@@ -143,4 +143,5 @@ class Answer(BaseModel):
             "answer": self.text,
             "citations": [passage.citation_json() for passage in self.citations],
             "abstained": self.abstained,
+            "timings": {stage: round(seconds, 4) for stage, seconds in self.timings.items()},
         }

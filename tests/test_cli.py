@@ -86,7 +86,8 @@ def test_ask_json_end_to_end_with_the_tiny_llm(docs_dir: Path, rag_home: Path) -
     done = run_cli("ask", "When is the tool shed closed?", "--json", env=env)
     assert done.returncode == 0, done.stderr
     answer = json.loads(done.stdout)
-    assert set(answer) == {"answer", "citations", "abstained"}
+    assert set(answer) == {"answer", "citations", "abstained", "timings"}
+    assert answer["timings"]["retrieve"] > 0
     assert isinstance(answer["answer"], str) and answer["answer"]
     for citation in answer["citations"]:
         assert set(citation) == {"n", "source", "section", "page", "text"}

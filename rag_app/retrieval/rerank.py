@@ -15,6 +15,8 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
+import numpy as np
+
 from rag_app.config import Settings
 from rag_app.retrieval.fusion import reciprocal_rank_fusion
 from rag_app.tuning.training import read_card
@@ -44,6 +46,29 @@ class ScoreCache:
             self._scores.popitem(last=False)
 
 
+Backend = Literal["auto", "torch", "onnx-int8"]
+
+
+def cross_encoder_logits(model: Any, pairs: list[tuple[str, str]], batch_size: int) -> np.ndarray:
+    """A CrossEncoder's (or `OnnxCrossEncoder`'s) raw scores for (query, passage) pairs."""
+    from rag_app.models.onnx_reranker import OnnxCrossEncoder
+
+    if isinstance(model, OnnxCrossEncoder):  # logits already, and no torch import
+        return model.predict(pairs, batch_size)
+    from torch.nn import Identity
+
+    return np.asarray(
+        model.predict(
+            pairs,
+            batch_size=batch_size,
+            show_progress_bar=False,
+            convert_to_numpy=True,
+            activation_fn=Identity(),
+        ),
+        dtype=np.float32,
+    )
+
+
 class CrossEncoderReranker:
     """Implements `Reranker` with a sentence-transformers `CrossEncoder`.
 
@@ -58,35 +83,48 @@ class CrossEncoderReranker:
         batch_size: int = 32,
         combine: Literal["replace", "rrf"] | None = None,
         rrf_k: int = 60,
+        backend: Backend = "auto",
     ) -> None:
         self.model_name = model
         self.max_length = max_length
         self.batch_size = batch_size
-        card = read_card(Path(model))
-        self.combine = combine or (card or {}).get("combine", "replace")
-        self.depth: int | None = (card or {}).get("rerank_depth")
+        card = read_card(Path(model)) or {}
+        self.combine = combine or card.get("combine", "replace")
+        self.depth: int | None = card.get("rerank_depth")
+        self.backend = card.get("backend", "torch") if backend == "auto" else backend
         self.rrf_k = rrf_k
         self.cache = ScoreCache()
         self._lock = threading.Lock()
 
     @cached_property
     def model(self) -> Any:
-        from sentence_transformers import CrossEncoder
-
+        """A sentence-transformers CrossEncoder, or its int8 ONNX copy (same `predict`)."""
         with self._lock:
+            if self.backend == "onnx-int8":
+                from rag_app.models.onnx_reranker import ONNX_INT8, OnnxCrossEncoder
+
+                if not (Path(self.model_name) / ONNX_INT8).is_file():
+                    raise OSError(f"no int8 ONNX export at {Path(self.model_name) / ONNX_INT8}")
+                onnx = OnnxCrossEncoder(Path(self.model_name), self.max_length)
+                _ = onnx.session
+                return onnx
+            from sentence_transformers import CrossEncoder
+
             return CrossEncoder(self.model_name, max_length=self.max_length, device="cpu")
 
     def warm_up(self) -> None:
         _ = self.model
 
+    def logits(self, pairs: list[tuple[str, str]]) -> np.ndarray:
+        """Raw scores. `CrossEncoder.predict` would put a one-logit model's scores through a
+        sigmoid, and `min_rerank_score` is on the logit scale."""
+        return cross_encoder_logits(self.model, pairs, self.batch_size)
+
     def score(self, query: str, candidates: list[ScoredChunk]) -> list[float]:
         scores = [self.cache.get(query, c.chunk.id) for c in candidates]
         todo = [i for i, s in enumerate(scores) if s is None]
         if todo:
-            pairs = [(query, candidates[i].chunk.search_text()) for i in todo]
-            fresh = self.model.predict(
-                pairs, batch_size=self.batch_size, show_progress_bar=False, convert_to_numpy=True
-            )
+            fresh = self.logits([(query, candidates[i].chunk.search_text()) for i in todo])
             for i, value in zip(todo, fresh, strict=True):
                 scores[i] = float(value)
                 self.cache.put(query, candidates[i].chunk.id, float(value))
@@ -155,7 +193,11 @@ def load_reranker(settings: Settings) -> CrossEncoderReranker | PassThroughReran
     failures = []
     for candidate in candidates:
         reranker = CrossEncoderReranker(
-            candidate, s.rerank_max_length, s.rerank_batch_size, rrf_k=s.rrf_k
+            candidate,
+            s.rerank_max_length,
+            s.rerank_batch_size,
+            rrf_k=s.rrf_k,
+            backend=s.rerank_backend,
         )
         try:
             reranker.warm_up()

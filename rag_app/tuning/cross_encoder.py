@@ -13,13 +13,15 @@ keep the best checkpoint and stop early.
 
 The folder written (`models_dir/rerankers/COLLECTION`) replaces the previous one only once it is
 complete, and carries `card.json`: base model, data, loss, settings, validation scores, wall
-time, and whether the cross-encoder's order should replace the fused order or be RRF-fused
-with it (decided on the validation questions).
+time, whether the cross-encoder's order should replace the fused order or be RRF-fused with
+it, and whether it runs as PyTorch or as its int8 ONNX copy (all decided on the validation
+questions).
 """
 
 from __future__ import annotations
 
 import math
+import shutil
 import tempfile
 import time
 from collections.abc import Sequence
@@ -28,9 +30,13 @@ from pathlib import Path
 from typing import Any
 
 from rag_app.config import Settings
+from rag_app.models.onnx_reranker import ONNX_INT8
 from rag_app.retrieval.fusion import reciprocal_rank_fusion
 from rag_app.tuning.data import Example
 from rag_app.tuning.training import budget_callback, install, training_arguments
+
+# nDCG@10 an int8 copy may lose on validation and still replace the PyTorch model.
+INT8_TOLERANCE = 0.005
 
 
 def ndcg10(ranked: Sequence[str], positives: set[str]) -> float:
@@ -63,12 +69,14 @@ def validate(
     model: Any, examples: list[Example], depths: Sequence[int], rrf_k: int, batch_size: int
 ) -> dict[str, float]:
     """Mean nDCG@10 of each order in `orders` over held-out questions."""
+    from rag_app.retrieval.rerank import cross_encoder_logits  # local: rerank reads our cards
+
     totals: dict[str, list[float]] = {}
     for example in examples:
         if not example.candidates:
             continue
         pairs = [(example.question, text) for text in example.candidates]
-        scores = model.predict(pairs, batch_size=batch_size, show_progress_bar=False)
+        scores = cross_encoder_logits(model, pairs, batch_size)
         ranked = orders(example, [float(s) for s in scores], depths, rrf_k)
         for name, order in ranked.items():
             totals.setdefault(name, []).append(ndcg10(order, set(example.positives)))
@@ -237,8 +245,14 @@ def train_cross_encoder(
         trainer.train()
         steps = trainer.state.global_step
     train_seconds = time.perf_counter() - started
+    begun = time.perf_counter()
     after = validate(model, validation, depths, s.rrf_k, s.rerank_batch_size)
+    torch_seconds = time.perf_counter() - begun
     combine, depth = best_use(after)
+    work_dir = Path(tempfile.mkdtemp(prefix="rag-tune-onnx-"))
+    int8 = int8_onnx_trial(
+        model, work_dir, validation, depths, s, after[f"{combine}@{depth}"], torch_seconds
+    )
     card = {
         "kind": "cross-encoder",
         "base_model": base_model,
@@ -270,11 +284,47 @@ def train_cross_encoder(
         },
         "combine": combine,
         "rerank_depth": depth,
+        "int8_onnx": int8,
+        "backend": "onnx-int8" if int8["chosen"] else "torch",
         "wall_seconds": round(train_seconds, 1),
         "pairs_per_second": round(steps * batch_size * per_row / max(train_seconds, 1e-9), 2),
     }
     # A reranker that loses to the fused order on validation would make every answer worse.
     card["installed"] = s.tune_keep_worse or after[f"{combine}@{depth}"] > after["fused"]
     if card["installed"]:
-        install(model, card, target)
+        exported = {ONNX_INT8: work_dir / ONNX_INT8} if int8["chosen"] else {}
+        install(model, card, target, exported)
+    shutil.rmtree(work_dir, ignore_errors=True)
     return card
+
+
+def int8_onnx_trial(
+    model: Any,
+    work_dir: Path,
+    validation: list[Example],
+    depths: Sequence[int],
+    settings: Settings,
+    torch_score: float,
+    torch_seconds: float,
+) -> dict[str, Any]:
+    """Exports the trained model to int8 ONNX and validates it the same way: it is chosen
+    when it is faster and its validation nDCG@10 (at the use torch chose) is within
+    `INT8_TOLERANCE` of torch's."""
+    from rag_app.models.onnx_reranker import OnnxCrossEncoder, export_int8
+
+    model.save(str(work_dir))
+    export_int8(model, work_dir)
+    onnx = OnnxCrossEncoder(work_dir, model.max_length)
+    begun = time.perf_counter()
+    scores = validate(onnx, validation, depths, settings.rrf_k, settings.rerank_batch_size)
+    onnx_seconds = time.perf_counter() - begun
+    best = max((v for k, v in scores.items() if "@" in k), default=math.nan)
+    holds = best >= torch_score - INT8_TOLERANCE
+    return {
+        "validation_best": best,
+        "torch_validation_best": torch_score,
+        "validation_seconds": round(onnx_seconds, 1),
+        "torch_validation_seconds": round(torch_seconds, 1),
+        "speedup": round(torch_seconds / max(onnx_seconds, 1e-9), 2),
+        "chosen": holds and onnx_seconds < torch_seconds,
+    }

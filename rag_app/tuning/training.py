@@ -79,12 +79,18 @@ def training_arguments(
     )
 
 
-def install(model: Any, card: dict[str, Any], target: Path) -> None:
-    """Save next to `target`, then swap: the old model serves until the new one is complete."""
+def install(
+    model: Any, card: dict[str, Any], target: Path, extra_files: dict[Path, Path] | None = None
+) -> None:
+    """Save next to `target`, then swap: the old model serves until the new one is complete.
+    `extra_files` (path inside the model folder -> file) travel with it, e.g. an ONNX copy."""
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = target.with_name(target.name + ".new")
     shutil.rmtree(staging, ignore_errors=True)
     model.save(str(staging))
+    for inside, source in (extra_files or {}).items():
+        (staging / inside).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, staging / inside)
     (staging / CARD).write_text(json.dumps(card, indent=2) + "\n")
     replace_dir(staging, target)
 

@@ -1,0 +1,64 @@
+"""The benchmark summary: goals judged from the numbers, missing parts shown as missing."""
+
+import math
+
+from bench.common import ratio, timing
+from bench.summary import markdown_summary
+
+
+def _result(parts: dict[str, object]) -> dict[str, object]:
+    return {"date": "2026-11-23", "git_commit": "abc", "machine": "x86_64, 2 CPUs", "parts": parts}
+
+
+def test_goals_are_judged_from_the_measured_values() -> None:
+    text = markdown_summary(
+        _result(
+            {
+                "ingest-fastapi": {
+                    "ingest": {"ratio_to_raw_encode": 0.85, "reingest_share_of_first": 0.2},
+                    "wall_s": 10,
+                },
+                "query": {
+                    "retrieve_rerank_over_cross_encoder_p50": 1.04,
+                    "queries": 100,
+                    "llm_queries": 5,
+                    "llm": "qwen",
+                    "reranker": "tuned",
+                    "rerank_depth": 30,
+                    "rerank_max_length": 192,
+                    "warm_up_s": 3.0,
+                    "stages": {"bm25": {"p50_ms": 2.0, "p95_ms": 3.0, "n": 100.0}},
+                },
+                "startup": {
+                    "help": {
+                        "median_s": 1.7,
+                        "max_s": 2.0,
+                        "runs": 5,
+                        "heavy_modules_imported_by_cli": "[]",
+                    }
+                },
+            }
+        )
+    )
+    lines = text.splitlines()
+    assert "| ingest chunks/s ÷ raw encode, FastAPI docs | 0.85 | ≥ 0.8 | yes |" in lines
+    assert "| unchanged re-ingest ÷ first ingest, FastAPI docs | 0.2 | < 0.05 | NO |" in lines
+    assert "| retrieval + rerank ÷ cross-encoder alone (p50) | 1.04 | ≤ 1.5 | yes |" in lines
+    assert "| `rag --help`, seconds (median) | 1.7 | < 1 | NO |" in lines
+    assert "| ingest chunks/s ÷ raw encode, SciFact | – | ≥ 0.8 | not measured |" in lines
+    assert "| bm25 | 2.0000 | 3.0000 | 100 |" in lines
+
+
+def test_a_failed_part_is_named_and_its_sections_stay_empty() -> None:
+    text = markdown_summary(
+        _result({"scale": {"error": "Traceback\nRuntimeError: chroma run did not start"}})
+    )
+    assert "- **scale** failed: `RuntimeError: chroma run did not start`" in text
+    assert "## Dense search at scale\n\n_not run_" in text
+
+
+def test_timing_and_ratio_helpers() -> None:
+    found = timing([0.001, 0.002, 0.003, 0.004])
+    assert found == {"p50_ms": 2.5, "p95_ms": 3.85, "n": 4.0}
+    assert ratio(3.0, 2.0) == 1.5
+    assert math.isnan(ratio(1.0, 0.0))
