@@ -255,10 +255,12 @@ class Settings(BaseSettings):
         "exports beside a model it trains (onnxruntime). 'auto': what the model's card chose "
         "on validation (the faster one whose quality held), else PyTorch.",
     )
-    min_rerank_score: float = Field(
-        0.0,
-        description="With a cross-encoder: below this best score (a logit; 0 = even odds for "
-        "a model trained with a binary loss) retrieval retries keyword-only once, then abstains.",
+    min_rerank_score: float | None = Field(
+        None,
+        description="With a cross-encoder: below this best score (a logit) retrieval retries "
+        "keyword-only once, then abstains. None: the tuned model's own threshold from its card "
+        "(the lowest best score among its validation questions: a listwise loss fixes no "
+        "scale), else 0 (even odds for a model trained with a binary loss).",
     )
     context_token_budget: int = Field(
         900,
@@ -336,6 +338,11 @@ class Settings(BaseSettings):
         description="Cross-encoder score head: 'mean' = a linear layer on the mean token "
         "vector (the bi-encoder's own pooling, so it starts from meaningful features); 'cls' "
         "= the standard sequence-classification head on [CLS].",
+    )
+    tune_reranker_init: Path | None = Field(
+        None,
+        description="Start the cross-encoder from this CrossEncoder folder (an earlier run's "
+        "model or checkpoint, to train it further) instead of the bi-encoder with a fresh head.",
     )
     tune_reranker_loss: Literal["bce", "listnet", "lambda"] = Field(
         "listnet",

@@ -23,7 +23,7 @@ from rag_app.config import Settings, get_settings
 from rag_app.protocols import ParentStore, Reranker, Retriever
 from rag_app.retrieval.context import CountTokens, build_passages
 from rag_app.retrieval.fusion import reciprocal_rank_fusion
-from rag_app.retrieval.rerank import rerank_depth
+from rag_app.retrieval.rerank import rerank_depth, rerank_threshold
 from rag_app.types import Answer, Filters, Passage, ScoredChunk
 
 
@@ -232,14 +232,14 @@ def expand_stage(parts: Components) -> Runnable[ChainState, ChainState]:
     return RunnableLambda(expand, name="expand")
 
 
-def _confident(hits: list[ScoredChunk], settings: Settings) -> bool:
+def _confident(hits: list[ScoredChunk], settings: Settings, reranker: object | None) -> bool:
     """Cross-encoder scores decide when present; else the best dense similarity; a
     keyword-only ranking without either leaves the judgement to the LLM."""
     if not hits:
         return False
     rerank = [h.scores["rerank"] for h in hits if "rerank" in h.scores]
     if rerank:
-        return max(rerank) >= settings.min_rerank_score
+        return max(rerank) >= rerank_threshold(settings, reranker)
     dense = [h.scores["dense"] for h in hits if "dense" in h.scores]
     return not dense or max(dense) >= settings.min_dense_similarity
 
@@ -268,11 +268,12 @@ def retrieve_stage(parts: Components) -> Runnable[ChainState, ChainState]:
         started = time.perf_counter()
         timings = dict(state.timings)
         hits = search(parts.retriever, state, timings)
-        confident = _confident(hits, s)
+        reranker = parts.reranker if s.rerank else None
+        confident = _confident(hits, s, reranker)
         can_retry = any("rerank" in h.scores for h in hits) and s.fusion != "sparse"
         if not confident and can_retry and parts.keyword_retriever is not None:
             hits = search(parts.keyword_retriever, state, timings)
-            confident = _confident(hits, s)
+            confident = _confident(hits, s, reranker)
         passages = build_passages(hits, parts.parents, s.context_token_budget, parts.count_tokens)
         timings["retrieve"] = time.perf_counter() - started - timings.get("rerank", 0.0)
         return state.model_copy(

@@ -91,6 +91,7 @@ class CrossEncoderReranker:
         card = read_card(Path(model)) or {}
         self.combine = combine or card.get("combine", "replace")
         self.depth: int | None = card.get("rerank_depth")
+        self.min_score: float | None = card.get("min_score")
         self.backend = card.get("backend", "torch") if backend == "auto" else backend
         self.rrf_k = rrf_k
         self.cache = ScoreCache()
@@ -156,6 +157,7 @@ class PassThroughReranker:
     """Used when no cross-encoder is available: keeps the fused order, and says why once."""
 
     depth: int | None = None
+    min_score: float | None = None
 
     def __init__(self, reason: str) -> None:
         self.reason = reason
@@ -172,6 +174,15 @@ def rerank_depth(settings: Settings, reranker: object | None) -> int:
     """Candidates to rerank: as configured, else as the tuned model's validation chose, else
     everything retrieved."""
     return settings.rerank_depth or getattr(reranker, "depth", None) or settings.retrieve_n
+
+
+def rerank_threshold(settings: Settings, reranker: object | None) -> float:
+    """The best rerank score below which the chain retries, then abstains: as configured,
+    else as the tuned model's validation set it, else 0 (even odds for a binary-loss model)."""
+    if settings.min_rerank_score is not None:
+        return settings.min_rerank_score
+    card_value = getattr(reranker, "min_score", None)
+    return float(card_value) if card_value is not None else 0.0
 
 
 def tuned_reranker_dir(models_dir: Path, collection: str) -> Path:

@@ -67,20 +67,24 @@ def orders(
 
 def validate(
     model: Any, examples: list[Example], depths: Sequence[int], rrf_k: int, batch_size: int
-) -> dict[str, float]:
-    """Mean nDCG@10 of each order in `orders` over held-out questions."""
+) -> tuple[dict[str, float], list[float]]:
+    """Mean nDCG@10 of each order in `orders` over held-out questions; and, for each question
+    whose candidates hold a positive, the best score among them (what abstention looks at)."""
     from rag_app.retrieval.rerank import cross_encoder_logits  # local: rerank reads our cards
 
     totals: dict[str, list[float]] = {}
+    best_scores: list[float] = []
     for example in examples:
         if not example.candidates:
             continue
         pairs = [(example.question, text) for text in example.candidates]
-        scores = cross_encoder_logits(model, pairs, batch_size)
-        ranked = orders(example, [float(s) for s in scores], depths, rrf_k)
+        scores = [float(s) for s in cross_encoder_logits(model, pairs, batch_size)]
+        if set(example.positives) & set(example.candidates):
+            best_scores.append(max(scores))
+        ranked = orders(example, scores, depths, rrf_k)
         for name, order in ranked.items():
             totals.setdefault(name, []).append(ndcg10(order, set(example.positives)))
-    return {name: sum(v) / len(v) for name, v in totals.items()}
+    return {name: sum(v) / len(v) for name, v in totals.items()}, best_scores
 
 
 def best_use(scores: dict[str, float]) -> tuple[str, int]:
@@ -131,9 +135,11 @@ def _lists(examples: list[Example]) -> dict[str, list[Any]]:
     return rows
 
 
-def _model(base_model: str, head: str, max_length: int) -> Any:
+def _model(base_model: str, head: str, max_length: int, init: Path | None = None) -> Any:
     from sentence_transformers.cross_encoder import CrossEncoder
 
+    if init is not None:
+        return CrossEncoder(str(init), max_length=max_length, device="cpu")
     if head == "cls":
         return CrossEncoder(base_model, num_labels=1, max_length=max_length, device="cpu")
     from sentence_transformers.cross_encoder.modules import Dense, Transformer
@@ -193,7 +199,7 @@ def train_cross_encoder(
     s = settings
     started = time.perf_counter()
     torch.manual_seed(s.tune_seed)
-    model = _model(base_model, s.tune_reranker_head, s.tune_max_length)
+    model = _model(base_model, s.tune_reranker_head, s.tune_max_length, s.tune_reranker_init)
     trainable = _freeze(model, s.tune_frozen_layers)
     deepest = rerank_depth(s, None)
     depths = [d for d in (10, 20, 30, 50) if d < deepest] + [deepest]
@@ -246,7 +252,7 @@ def train_cross_encoder(
         steps = trainer.state.global_step
     train_seconds = time.perf_counter() - started
     begun = time.perf_counter()
-    after = validate(model, validation, depths, s.rrf_k, s.rerank_batch_size)
+    after, best_scores = validate(model, validation, depths, s.rrf_k, s.rerank_batch_size)
     torch_seconds = time.perf_counter() - begun
     combine, depth = best_use(after)
     work_dir = Path(tempfile.mkdtemp(prefix="rag-tune-onnx-"))
@@ -256,6 +262,7 @@ def train_cross_encoder(
     card = {
         "kind": "cross-encoder",
         "base_model": base_model,
+        "initialised_from": str(s.tune_reranker_init) if s.tune_reranker_init else None,
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "data": {
             **data,
@@ -284,6 +291,9 @@ def train_cross_encoder(
         },
         "combine": combine,
         "rerank_depth": depth,
+        # Keep-all: every answerable validation question stays above it. A listwise loss
+        # fixes no score scale, so a fixed logit (0) would mean nothing for this model.
+        "min_score": int8["min_score"] if int8["chosen"] else min(best_scores, default=None),
         "int8_onnx": int8,
         "backend": "onnx-int8" if int8["chosen"] else "torch",
         "wall_seconds": round(train_seconds, 1),
@@ -316,7 +326,9 @@ def int8_onnx_trial(
     export_int8(model, work_dir)
     onnx = OnnxCrossEncoder(work_dir, model.max_length)
     begun = time.perf_counter()
-    scores = validate(onnx, validation, depths, settings.rrf_k, settings.rerank_batch_size)
+    scores, best_scores = validate(
+        onnx, validation, depths, settings.rrf_k, settings.rerank_batch_size
+    )
     onnx_seconds = time.perf_counter() - begun
     best = max((v for k, v in scores.items() if "@" in k), default=math.nan)
     holds = best >= torch_score - INT8_TOLERANCE
@@ -326,5 +338,6 @@ def int8_onnx_trial(
         "validation_seconds": round(onnx_seconds, 1),
         "torch_validation_seconds": round(torch_seconds, 1),
         "speedup": round(torch_seconds / max(onnx_seconds, 1e-9), 2),
+        "min_score": min(best_scores, default=None),
         "chosen": holds and onnx_seconds < torch_seconds,
     }

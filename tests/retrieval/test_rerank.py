@@ -8,6 +8,7 @@ from rag_app.retrieval.rerank import (
     CrossEncoderReranker,
     PassThroughReranker,
     load_reranker,
+    rerank_threshold,
     tuned_reranker_dir,
 )
 from rag_app.types import Chunk, ScoredChunk
@@ -76,6 +77,15 @@ def test_rerank_depth_comes_from_config_then_the_tuned_card_then_retrieve_n() ->
     assert rerank_depth(Settings(rerank_depth=7), tuned) == 7
     assert rerank_depth(Settings(), tuned) == 20
     assert rerank_depth(Settings(retrieve_n=40), PassThroughReranker("x")) == 40
+
+
+def test_abstention_threshold_comes_from_config_then_the_tuned_card_then_zero() -> None:
+    tuned = CrossEncoderReranker("unused")
+    tuned.min_score = -3.5
+    assert rerank_threshold(Settings(min_rerank_score=1.0), tuned) == 1.0
+    assert rerank_threshold(Settings(), tuned) == -3.5
+    assert rerank_threshold(Settings(), PassThroughReranker("x")) == 0.0
+    assert rerank_threshold(Settings(), None) == 0.0
 
 
 def test_unavailable_models_fail_over_to_pass_through(

@@ -130,6 +130,12 @@ def test_rag_tune_trains_a_loadable_cross_encoder_that_the_chain_picks_up(
         )
         assert isinstance(reranker, CrossEncoderReranker)
         assert reranker.depth == card["rerank_depth"] and reranker.combine == card["combine"]
+        # Its abstention threshold and its backend come from validation, written in the card.
+        assert isinstance(card["min_score"], float) and reranker.min_score == card["min_score"]
+        int8 = card["int8_onnx"]
+        assert int8["validation_seconds"] > 0 and 0.0 <= int8["validation_best"] <= 1.0
+        assert reranker.backend == card["backend"] == ("onnx-int8" if int8["chosen"] else "torch")
+        assert (folder / "onnx" / "model_qint8.onnx").is_file() == int8["chosen"]
 
         from rag_app.cli import main
 
@@ -141,3 +147,21 @@ def test_rag_tune_trains_a_loadable_cross_encoder_that_the_chain_picks_up(
         import shutil
 
         shutil.rmtree(folder)
+
+
+@pytest.mark.integration
+def test_a_reranker_can_start_from_an_earlier_model(tmp_path: Path) -> None:
+    import numpy as np
+
+    from rag_app.models.resolve import resolve_embedder
+    from rag_app.retrieval.rerank import cross_encoder_logits
+    from rag_app.tuning.cross_encoder import _model
+
+    base = str(resolve_embedder("all-MiniLM-L6-v2").path)
+    first = _model(base, "mean", 64)
+    first.save(str(tmp_path / "first"))
+    # The earlier model comes back whole (its own head), not a fresh one on the bi-encoder.
+    again = _model(base, "cls", 64, init=tmp_path / "first")
+    pairs = [("when is the shed closed", "on Mondays"), ("bees", "honey from nectar")]
+    before = cross_encoder_logits(first, pairs, batch_size=2)
+    assert np.allclose(before, cross_encoder_logits(again, pairs, batch_size=2), atol=1e-5)
