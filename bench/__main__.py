@@ -1,7 +1,7 @@
 """`make bench`: every benchmark part in one run on this machine, each in a process of its own,
 written to `bench/results/<date>-<commit>.json` and a Markdown summary beside it.
 
-    python -m bench [--parts ingest-fastapi,ingest-scifact,query,profile,scale,startup] [--quick]
+    python -m bench [--parts ingest-fastapi,ingest-scifact,query,profile,...] [--quick]
 
 The numbers are ratios against baselines measured in the same run wherever the issue asks for
 one (ingest against the raw encoder, retrieval + rerank against the cross-encoder alone), so
@@ -28,18 +28,19 @@ PARTS: dict[str, list[str]] = {
     "ingest-fastapi": ["bench.ingest_bench", "--corpus", "fastapi"],
     "ingest-scifact": ["bench.ingest_bench", "--corpus", "scifact"],
     "query": ["bench.query_bench"],
-    "profile": ["bench.profile_bench"],
+    "profile": ["bench.profile_bench", "--target", "query"],
+    "profile-ingest": ["bench.profile_bench", "--target", "ingest"],
     "scale": ["bench.scale_bench"],
     "startup": ["bench.startup_bench"],
 }
 
 
-def run_part(name: str, quick: bool, stacks: Path, work: Path) -> dict[str, Any]:
+def run_part(name: str, quick: bool, stem: Path, work: Path) -> dict[str, Any]:
     out = work / f"{name}.json"
     command = [sys.executable, "-m", *PARTS[name], "--out", str(out)]
     command += ["--quick"] if quick else []
-    if name == "profile":
-        command += ["--stacks", str(stacks)]
+    if name.startswith("profile"):
+        command += ["--stacks", f"{stem}-{name}-stacks.txt"]
     started = time.perf_counter()
     done = subprocess.run(command, cwd=Path(__file__).parents[1], capture_output=True, text=True)
     seconds = round(time.perf_counter() - started, 1)
@@ -64,11 +65,10 @@ def main(argv: list[str] | None = None) -> int:
     commit = git_commit() or "unknown"
     short = commit.split("+")[0][:7] + ("-dirty" if commit.endswith("+dirty") else "")
     stem = f"{date.today().isoformat()}-{short}{'-quick' if args.quick else ''}"
-    stacks = args.out / f"{stem}-profile-stacks.txt"
     result: dict[str, Any] = {**provenance(), "quick": args.quick, "parts": {}}
     with tempfile.TemporaryDirectory(prefix="bench-") as work:
         for name in chosen:
-            result["parts"][name] = run_part(name, args.quick, stacks, Path(work))
+            result["parts"][name] = run_part(name, args.quick, args.out / stem, Path(work))
             write_json(args.out / f"{stem}.json", result)  # a killed run keeps finished parts
     (args.out / f"{stem}.md").write_text(markdown_summary(result))
     print(f"[bench] wrote {args.out / stem}.json and .md", file=sys.stderr)

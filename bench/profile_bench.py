@@ -1,11 +1,12 @@
-"""Where the query path spends its time: py-spy samples a run of the query part (no LLM) and
-the samples inside the timed loop are summed per stage and per function.
+"""Where the time goes: py-spy samples a run of the query part (retrieval and rerank, no LLM)
+or of the ingest part, and the samples inside the measured loop are summed per stage and per
+function.
 
-    python -m bench.profile_bench [--queries 30] [--rate 100]
+    python -m bench.profile_bench [--target query|ingest] [--queries 30] [--rate 100]
 
-py-spy samples from outside the process (no instrumentation in our code, native frames of
-torch and Chroma visible with `--native`), so the profile costs the measured code nothing.
-Model loading and imports are left out by keeping only stacks under `time_stages`. The raw
+py-spy samples from outside the process (no instrumentation in our code), so the profile costs
+the measured code nothing. Model loading and imports are left out by keeping only the stacks
+under the loop (`time_stages` of the query part; `Ingestor.run`, on the FastAPI docs). The raw
 collapsed stacks are kept beside the results for flame graphs (speedscope, flamegraph.pl).
 """
 
@@ -23,9 +24,11 @@ from typing import Any
 
 from bench.common import RESULTS, part_main
 
-LOOP = "time_stages (bench/query_bench.py"
-# The call under the loop that names the stage (py-spy writes methods as Class.method), in
-# the order `time_stages` makes them; anything else keeps its own name.
+LOOPS = {"query": "time_stages (bench/query_bench.py", "ingest": "Ingestor.run (ingest/pipeline.py"}
+# Calls under `Ingestor.run` that are themselves several stages: named with their callee.
+COMPOUND = {"Ingestor._store"}
+# The call under the query loop that names the stage (py-spy writes methods as Class.method),
+# in the order `time_stages` makes them; anything else keeps its own name.
 STAGES = {
     "encode_query": "embed query",
     "search": "dense search",
@@ -57,20 +60,28 @@ def function_of(frame: str) -> tuple[str, str]:
     return (match["function"], match["file"]) if match else (frame, "")
 
 
-def summarise(stacks: list[tuple[list[str], int]], top: int = 15) -> dict[str, Any]:
-    """Samples under the timed loop: share per stage (the first call below the loop), the
+def _stage(below: list[str]) -> str:
+    called, _ = function_of(below[0])
+    if called in COMPOUND and len(below) > 1:
+        return f"{called} > {function_of(below[1])[0]}"
+    return STAGES.get(called.rsplit(".", 1)[-1], called)
+
+
+def summarise(
+    stacks: list[tuple[list[str], int]], loop: str = LOOPS["query"], top: int = 15
+) -> dict[str, Any]:
+    """Samples under the measured loop: share per stage (the first call below the loop), the
     functions with the most self time (the leaf frame), and how much of it is in our code."""
     by_stage: Counter[str] = Counter()
     by_leaf: Counter[str] = Counter()
     ours = 0
     total = 0
     for frames, count in stacks:
-        below = next((i for i, f in enumerate(frames) if f.startswith(LOOP)), None)
+        below = next((i for i, f in enumerate(frames) if f.startswith(loop)), None)
         if below is None or below + 1 >= len(frames):
             continue
         total += count
-        called, _ = function_of(frames[below + 1])
-        by_stage[STAGES.get(called.rsplit(".", 1)[-1], called)] += count
+        by_stage[_stage(frames[below + 1 :])] += count
         function, file = function_of(frames[-1])
         by_leaf[f"{function} ({file})"] += count
         if any(part in file for part in OURS):
@@ -91,9 +102,13 @@ def summarise(stacks: list[tuple[list[str], int]], top: int = 15) -> dict[str, A
 def run(args: argparse.Namespace) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="bench-profile-") as work:
         raw = Path(work) / "stacks.txt"
-        target = [sys.executable, "-m", "bench.query_bench", "--queries", str(args.queries)]
-        target += ["--llm-queries", "0", "--out", str(Path(work) / "query.json")]
-        target += ["--quick"] if args.quick else []
+        if args.target == "query":
+            target = [sys.executable, "-m", "bench.query_bench", "--queries", str(args.queries)]
+            target += ["--llm-queries", "0"]
+        else:
+            target = [sys.executable, "-m", "bench.ingest_bench", "--corpus", "fastapi"]
+            target += ["--encode-sample", "1"]
+        target += ["--out", str(Path(work) / "part.json")] + (["--quick"] if args.quick else [])
         py_spy = str(Path(sys.executable).with_name("py-spy"))
         options = ["--format", "raw", "--rate", str(args.rate), "--output", str(raw)]
         subprocess.run(
@@ -107,15 +122,16 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     kept.parent.mkdir(parents=True, exist_ok=True)
     kept.write_text(stacks_text)
     return {
-        "target": "query part, retrieval and rerank only",
-        "queries": args.queries,
+        "target": args.target,
+        "queries": args.queries if args.target == "query" else None,
         "rate_hz": args.rate,
         "stacks_file": str(kept),
-        **summarise(parse_collapsed(stacks_text.splitlines())),
+        **summarise(parse_collapsed(stacks_text.splitlines()), LOOPS[args.target]),
     }
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--target", choices=sorted(LOOPS), default="query")
     parser.add_argument("--queries", type=int, default=30)
     parser.add_argument("--rate", type=int, default=100, help="samples per second")
     parser.add_argument(

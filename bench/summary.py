@@ -135,11 +135,12 @@ def _scale(part: dict[str, Any] | None) -> str:
 def _profile(part: dict[str, Any] | None) -> str:
     if not part or "stage_share" not in part:
         return "_not run_"
+    over = f"{part['queries']} queries" if part.get("queries") else "the first ingest"
     stages = "\n".join(f"| {k} | {v:.1%} |" for k, v in part["stage_share"].items())
     top = "\n".join(f"| `{t['function']}` | {t['share']:.1%} |" for t in part["top_self"][:10])
     ours = part["self_share_in_our_code"]
     return (
-        f"py-spy, {part['samples']} samples over {part['queries']} queries "
+        f"py-spy, {part['samples']} samples over {over} "
         f"(stacks: `{part['stacks_file']}`). Self time in our own Python code: "
         f"{ours:.1%}.\n\n| stage | share of samples |\n|---|---:|\n{stages}\n\n"
         f"| function (self time) | share |\n|---|---:|\n{top}"
@@ -185,6 +186,8 @@ def markdown_summary(result: dict[str, Any]) -> str:
         _query(parts.get("query")),
         "## Profile of retrieval + rerank",
         _profile(parts.get("profile")),
+        "## Profile of ingest (FastAPI docs)",
+        _profile(parts.get("profile-ingest")),
         "## Dense search at scale",
         _scale(parts.get("scale")),
         "## Start-up",

@@ -1,6 +1,6 @@
 """The py-spy summary: samples under the timed loop only, per stage and per leaf function."""
 
-from bench.profile_bench import parse_collapsed, summarise
+from bench.profile_bench import LOOPS, parse_collapsed, summarise
 
 LOOP = "time_stages (bench/query_bench.py:80)"
 RUN = "<module> (runpy.py:1);run (bench/query_bench.py:140)"
@@ -43,3 +43,20 @@ def test_summary_of_no_samples_claims_nothing() -> None:
     summary = summarise([])
     assert summary["samples"] == 0 and summary["top_self"] == []
     assert summary["self_share_in_our_code"] is None
+
+
+def test_ingest_stages_split_the_store_step_by_what_it_calls() -> None:
+    run = "<module> (runpy.py:1);Ingestor.run (ingest/pipeline.py:90)"
+    stacks = parse_collapsed(
+        [
+            f"{run};parse (ingest/parse.py:10);markdown (x.py:1) 3",
+            f"{run};Ingestor._store (ingest/pipeline.py:136);EmbeddingCache.encode (e.py:28) 6",
+            f"{run};Ingestor._store (ingest/pipeline.py:136);VectorIndex.nearest (v.py:150) 1",
+        ]
+    )
+    summary = summarise(stacks, LOOPS["ingest"])
+    assert summary["stage_share"] == {
+        "Ingestor._store > EmbeddingCache.encode": 0.6,
+        "parse": 0.3,
+        "Ingestor._store > VectorIndex.nearest": 0.1,
+    }
