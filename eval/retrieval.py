@@ -26,6 +26,7 @@ from rag_app.protocols import Reranker
 from rag_app.retrieval.fusion import Ranking, reciprocal_rank_fusion, weighted_fusion
 from rag_app.retrieval.hybrid import HybridRetriever, Mode
 from rag_app.store import CollectionStore
+from rag_app.store.bm25 import BM25Index
 from rag_app.types import ScoredChunk
 
 METRICS = ("ndcg@10", "recall@5", "recall@10", "recall@50", "recall@100", "mrr@10")
@@ -54,6 +55,10 @@ class TuningGrid:
     alphas: tuple[float, ...] = tuple(round(0.1 * i, 1) for i in range(11))
     rrf_ks: tuple[int, ...] = (5, 10, 20, 40, 60, 100)
     rerank_depths: tuple[int, ...] = (10, 20, 30, 50)
+    # BM25's term-frequency saturation (k1) and length normalisation (b), around Lucene's
+    # defaults (1.2, 0.75); each pair is one index build over the collection's children.
+    bm25_k1s: tuple[float, ...] = (0.9, 1.2, 1.5, 2.0)
+    bm25_bs: tuple[float, ...] = (0.5, 0.75, 0.9)
 
 
 @dataclass
@@ -62,6 +67,8 @@ class Tuning:
     queries: int
     rrf_k: int
     alpha: float
+    bm25_k1: float | None = None
+    bm25_b: float | None = None
     rerank_depth: int | None = None
     grid: dict[str, dict[str, float]] = field(default_factory=dict)
     """nDCG@10 on the tuning split for every value tried, e.g. grid["alpha"]["0.7"]."""
@@ -89,6 +96,8 @@ class BeirCollection:
         self.folder = settings.home / "eval" / "beir" / dataset.name / "docs"
         self.store = CollectionStore(self.settings)
         self._docs: dict[str, list[str]] | None = None
+        self.keyword_index: BM25Index | None = None
+        """The BM25 index with the k1/b chosen on the tuning split, once tuned."""
 
     def write_corpus(self) -> int:
         """One Markdown file per document; only changed ones are rewritten, and files of
@@ -160,6 +169,7 @@ class BeirCollection:
             tuning.rrf_k if tuning else s.rrf_k,
             tuning.alpha if tuning else s.alpha,
             s.exact_search_limit,
+            self.keyword_index,
         )
 
     def close(self) -> None:
@@ -249,6 +259,30 @@ def tune_fusion(
     return best_k, best_alpha, table
 
 
+def tune_bm25(
+    build: Callable[[float, float], BM25Index],
+    queries: Mapping[str, str],
+    qrels: Mapping[str, Mapping[str, int]],
+    to_docs: Callable[[Sequence[str]], list[str]],
+    grid: TuningGrid,
+    n: int,
+) -> tuple[BM25Index, dict[str, float]]:
+    """The BM25 index whose (k1, b) gives the best mean nDCG@10 on its own, and the score of
+    every pair tried ("k1,b"); ties go to the first pair in the grid."""
+    table: dict[str, float] = {}
+    best: tuple[float, BM25Index] | None = None
+    for k1 in grid.bm25_k1s:
+        for b in grid.bm25_bs:
+            index = build(k1, b)
+            ranked = {q: to_docs([i for i, _ in index.search(t, n)]) for q, t in queries.items()}
+            table[f"{k1},{b}"] = score = _mean_ndcg10(ranked, qrels)
+            if best is None or score > best[0]:
+                best = (score, index)
+    if best is None:
+        raise ValueError("the tuning grid has no BM25 (k1, b) pair")
+    return best[1], table
+
+
 def tune(
     collection: BeirCollection,
     folder: Path,
@@ -258,10 +292,22 @@ def tune(
     limit: int | None,
     progress: bool,
 ) -> Tuning:
-    """Fusion parameters, then (with a reranker) the rerank depth, on `split`'s queries."""
+    """BM25's k1 and b, then the fusion parameters over that BM25, then (with a reranker) the
+    rerank depth, on `split`'s queries."""
     all_queries, qrels = load_beir_queries(folder, split)  # the corpus is ingested already
     queries = dict(list(all_queries.items())[:limit]) if limit else all_queries
     n = collection.chunks_for(100)
+    state = collection.store.state
+    children, generation = state.children(), state.generation
+    keyword_index, bm25_table = tune_bm25(
+        lambda k1, b: BM25Index.build(children, generation, k1, b),
+        queries,
+        qrels,
+        collection.rank_documents,
+        grid,
+        n,
+    )
+    collection.keyword_index = keyword_index
     base = collection.retriever("rrf", n, None)
     dense: dict[str, Ranking] = {}
     sparse: dict[str, Ranking] = {}
@@ -269,7 +315,9 @@ def tune(
         dense[qid] = base.dense(text, n)
         sparse[qid] = base.sparse(text, n)
     rrf_k, alpha, table = tune_fusion(dense, sparse, qrels, collection.rank_documents, grid)
-    tuning = Tuning(split, len(queries), rrf_k, alpha, grid=table)
+    table["bm25"] = bm25_table
+    k1, b = (float(v) for v in max(bm25_table, key=lambda key: bm25_table[key]).split(","))
+    tuning = Tuning(split, len(queries), rrf_k, alpha, k1, b, grid=table)
     if reranker is None or collection.settings.rerank_depth or getattr(reranker, "depth", None):
         return tuning  # the depth is configured, or chosen on the tuned model's validation set
     best_mode: Mode = (
@@ -402,8 +450,8 @@ def _evaluate_collection(
             "child_chunk_tokens": settings.child_chunk_tokens,
             "child_overlap_tokens": settings.child_overlap_tokens,
             "parent_child": settings.parent_child,
-            "bm25_k1": settings.bm25_k1,
-            "bm25_b": settings.bm25_b,
+            "bm25_k1": tuning.bm25_k1 if tuning else settings.bm25_k1,
+            "bm25_b": tuning.bm25_b if tuning else settings.bm25_b,
             "chunks_retrieved_per_query": n,
             "rrf_k": tuning.rrf_k if tuning else settings.rrf_k,
             "alpha": tuning.alpha if tuning else settings.alpha,
@@ -469,6 +517,7 @@ def write_retrieval_report(report: Mapping[str, Any], out: Path) -> None:
         if tuning:
             lines.append(
                 f"Tuned on `{tuning['split']}` ({tuning['queries']} queries, nDCG@10): "
+                f"BM25 k1 = {tuning.get('bm25_k1')}, b = {tuning.get('bm25_b')}; "
                 f"RRF k = {tuning['rrf_k']}, alpha = {tuning['alpha']}."
             )
         if variant.get("tuning_caveat"):

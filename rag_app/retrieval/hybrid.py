@@ -8,6 +8,7 @@ import numpy as np
 
 from rag_app.retrieval.fusion import Ranking, reciprocal_rank_fusion, weighted_fusion
 from rag_app.store import CollectionStore
+from rag_app.store.bm25 import BM25Index
 from rag_app.types import Filters, ScoredChunk
 
 Mode = Literal["rrf", "alpha", "dense", "sparse"]
@@ -28,8 +29,12 @@ class HybridRetriever:
         rrf_k: int = 60,
         alpha: float = 0.7,
         exact_search_limit: int = 20_000,
+        keyword_index: BM25Index | None = None,
     ) -> None:
+        """`keyword_index`: a BM25 index to use instead of the store's (e.g. one built with
+        other k1/b while tuning them)."""
         self.store = store
+        self.keyword_index = keyword_index
         self.mode = mode
         self.candidates = candidates
         self.rrf_k = rrf_k
@@ -55,7 +60,7 @@ class HybridRetriever:
         return [hit for hit in hits if hit[0] in allowed][:k]
 
     def sparse(self, query: str, k: int, allowed: set[str] | None = None) -> Ranking:
-        index = self.store.bm25()
+        index = self.keyword_index or self.store.bm25()
         mask = None
         if allowed is not None:
             mask = np.fromiter((i in allowed for i in index.ids), dtype=np.float32)

@@ -11,6 +11,7 @@ from eval.retrieval import (
     doc_filename,
     doc_id_of,
     evaluate_retrieval,
+    tune_bm25,
     tune_fusion,
 )
 from rag_app.config import Settings
@@ -43,6 +44,34 @@ def test_tune_fusion_picks_the_grid_values_that_rank_the_relevant_document_first
     assert set(table["rrf_k"]) == {"10", "60"}
 
 
+class FakeIndex:
+    """Ranks "c-good" first only when built with k1 = 1.5 (b is ignored)."""
+
+    def __init__(self, k1: float, b: float) -> None:
+        self.k1, self.b = k1, b
+
+    def search(self, query: str, k: int) -> list[tuple[str, float]]:
+        order = ["c-good", "c-bad"] if self.k1 == 1.5 else ["c-bad", "c-good"]
+        return [(i, 1.0) for i in order][:k]
+
+
+def test_tune_bm25_keeps_the_index_whose_k1_and_b_rank_best_on_their_own() -> None:
+    grid = TuningGrid(bm25_k1s=(1.2, 1.5, 2.0), bm25_bs=(0.5, 0.75))
+    built: list[tuple[float, float]] = []
+
+    def build(k1: float, b: float) -> Any:
+        built.append((k1, b))
+        return FakeIndex(k1, b)
+
+    index, table = tune_bm25(
+        build, {"q1": "text"}, {"q1": {"good": 1}}, lambda ids: [i[2:] for i in ids], grid, 10
+    )
+
+    assert len(built) == 6 and set(table) == {f"{k},{b}" for k, b in built}
+    assert (index.k1, index.b) == (1.5, 0.5)  # the tie on b goes to the first in the grid
+    assert table["1.5,0.5"] == 1.0 and table["1.2,0.5"] < 1.0
+
+
 def test_unknown_config_is_refused(settings: Settings) -> None:
     with pytest.raises(ValueError, match=r"unknown retrieval config.*'nope'"):
         evaluate_retrieval(TINY, settings, configs=["bm25", "nope"])
@@ -55,10 +84,12 @@ def test_evaluation_on_a_tiny_beir_set(settings: Settings, tmp_path: Path) -> No
         settings,
         configs=["bm25", "dense", "hybrid-rrf", "hybrid-alpha", "hybrid-rrf+rerank"],
         out=out,
-        grid=TuningGrid(alphas=(0.3, 0.7), rrf_ks=(10, 60)),
+        grid=TuningGrid(alphas=(0.3, 0.7), rrf_ks=(10, 60), bm25_k1s=(1.2, 1.5), bm25_bs=(0.75,)),
     )
 
     variant = report["collections"]["beir-beir-tiny"]
+    assert set(variant["tuning"]["grid"]["bm25"]) == {"1.2,0.75", "1.5,0.75"}
+    assert variant["settings"]["bm25_k1"] in (1.2, 1.5) and variant["settings"]["bm25_b"] == 0.75
     assert variant["ingest"]["documents"] == 6
     assert variant["tuning"]["split"] == "train" and variant["tuning"]["queries"] == 2
     assert set(report["configs"]) == {"bm25", "dense", "hybrid-rrf", "hybrid-alpha"}
