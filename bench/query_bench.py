@@ -132,13 +132,14 @@ def time_answers(parts: Components, queries: list[str]) -> tuple[dict[str, list[
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
-    settings = corpus_settings("scifact")
+    settings = corpus_settings("scifact", rerank_depth=args.depth)
     ensure_collection(settings, args.quick)
     queries = test_queries(10 if args.quick else args.queries)
     with tempfile.TemporaryDirectory(prefix="bench-ce-") as folder:
-        loaded = load_reranker(settings.updated(reranker_model=args.reranker))
+        chosen = settings.updated(reranker_model=args.reranker) if args.reranker else settings
+        loaded = load_reranker(chosen)
         if isinstance(loaded, CrossEncoderReranker):
-            reranker, which = loaded, loaded.model_name
+            reranker, which = loaded, f"{loaded.model_name} ({loaded.backend})"
         else:
             reranker = cost_only_reranker(settings, Path(folder))
             which = "untrained MiniLM cross-encoder (cost only: none trained or configured)"
@@ -179,6 +180,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--llm-queries", type=int, default=5, help="of those, answered by the LLM (0: none)"
     )
     parser.add_argument("--reranker", help="cross-encoder folder or name (default: as configured)")
+    parser.add_argument(
+        "--depth", type=int, default=50, help="candidates reranked (a tuned card's depth aside)"
+    )
 
 
 if __name__ == "__main__":
