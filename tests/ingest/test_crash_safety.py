@@ -75,5 +75,5 @@ def test_kill_9_mid_ingest_keeps_the_old_index_and_the_next_run_completes(
     assert _committed_with(state_db, "(v1)") == 0
     assert vectors.count() == state.stats().chunks
     for source in state.documents():
-        assert vectors.ids_for_source(source) == state.child_ids(source)
+        assert vectors.ids_for_sources([source]) == state.child_ids(source)
     ingestor.store.close()

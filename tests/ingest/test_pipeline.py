@@ -1,9 +1,11 @@
+from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
 
 from ingest.pipeline import Ingestor
 from rag_app.config import Settings
+from rag_app.store.state import DocumentRows
 
 
 def test_ingest_is_incremental(settings: Settings, docs_dir: Path) -> None:
@@ -65,7 +67,7 @@ def test_remove_takes_out_rows_vectors_and_keywords(settings: Settings, docs_dir
     assert report.failures() == ["/nowhere/else.md: not in the collection"]
     state = ingestor.store.state
     assert garden not in state.documents()
-    assert ingestor.store.vectors.ids_for_source(garden) == set()
+    assert ingestor.store.vectors.ids_for_sources([garden]) == set()
     assert state.stats().chunks == ingestor.store.vectors.count()
     hits = ingestor.store.bm25().search("tomato beds rain barrel", 5)
     assert all(state.get_many([i])[i].source != garden for i, _ in hits)
@@ -100,4 +102,31 @@ def test_stale_vectors_of_a_run_killed_after_commit_are_deleted_by_the_next_run(
     assert report.count("skipped") == 3
     assert state.stale_vectors() == []
     assert ingestor.store.vectors.count() == state.stats().chunks
+    ingestor.store.close()
+
+
+def test_a_batch_of_changed_documents_is_swapped_in_one_transaction(
+    settings: Settings, docs_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ingestor = Ingestor(settings)
+    assert ingestor.run([docs_dir]).ok
+    state = ingestor.store.state
+    old_ids = {s: ingestor.store.vectors.ids_for_sources([s]) for s in state.documents()}
+    for name in ("garden.md", "guide/tools.md"):
+        (docs_dir / name).write_text(f"# {name}\n\nA rewritten page, {name}, in few words.\n")
+    calls: list[list[str]] = []
+    replace = state.replace_documents
+
+    def spy(documents: list[DocumentRows], stale: Iterable[str] = ()) -> None:
+        calls.append(sorted(Path(d.record.source).name for d in documents))
+        replace(documents, stale)
+
+    monkeypatch.setattr(state, "replace_documents", spy)
+    report = ingestor.run([docs_dir])
+    assert report.count("ingested") == 2 and report.count("skipped") == 1
+    assert calls == [["garden.md", "tools.md"]]
+    new_ids = ingestor.store.vectors.ids_for_sources(list(old_ids))
+    changed = {s: ids for s, ids in old_ids.items() if Path(s).name != "notes.txt"}
+    assert all(not (ids & new_ids) for ids in changed.values())  # old versions' vectors gone
+    assert state.stale_vectors() == [] and len(new_ids) == state.stats().chunks
     ingestor.store.close()
