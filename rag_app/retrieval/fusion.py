@@ -37,3 +37,14 @@ def weighted_fusion(dense: Ranking, sparse: Ranking, alpha: float) -> list[tuple
     # dict order is first-seen order and sorted() is stable, so ties stay deterministic
     fused = {i: alpha * d.get(i, 0.0) + (1 - alpha) * s.get(i, 0.0) for i in [*d, *s]}
     return sorted(fused.items(), key=lambda item: item[1], reverse=True)
+
+
+def rank_blend(
+    order: Sequence[str], scores: Sequence[float], weight: float
+) -> list[tuple[str, float]]:
+    """weight · score + (1 − weight) · position in `order`, each min-max normalised over the
+    list. RRF over two orders weighs them equally; a blend lets a reranker weaker than the
+    fused order break its near-ties without overturning its confident calls."""
+    by_score = list(zip(order, scores, strict=True))
+    by_position = [(doc_id, -float(rank)) for rank, doc_id in enumerate(order)]
+    return weighted_fusion(by_score, by_position, weight)

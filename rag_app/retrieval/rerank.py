@@ -9,6 +9,7 @@ the log and passes the fused order through: quality silently dropping is worse t
 from __future__ import annotations
 
 import logging
+import math
 import threading
 from collections import OrderedDict
 from functools import cached_property
@@ -18,7 +19,7 @@ from typing import Any, Literal
 import numpy as np
 
 from rag_app.config import Settings
-from rag_app.retrieval.fusion import reciprocal_rank_fusion
+from rag_app.retrieval.fusion import rank_blend, reciprocal_rank_fusion
 from rag_app.tuning.training import read_card
 from rag_app.types import ScoredChunk
 
@@ -72,8 +73,9 @@ def cross_encoder_logits(model: Any, pairs: list[tuple[str, str]], batch_size: i
 class CrossEncoderReranker:
     """Implements `Reranker` with a sentence-transformers `CrossEncoder`.
 
-    `combine` is "replace" (the cross-encoder's order wins) or "rrf" (its order RRF-fused with
-    the incoming fused order); a model `rag tune` trained says which won on its validation
+    `combine` is "replace" (the cross-encoder's order wins), "rrf" (its order RRF-fused with
+    the incoming fused order) or "blend-W" (its scores blended at weight W with the fused
+    positions, `rank_blend`); a model `rag tune` trained says which won on its validation
     questions in its card, and that is the default for it."""
 
     def __init__(
@@ -81,7 +83,7 @@ class CrossEncoderReranker:
         model: str,
         max_length: int = 192,
         batch_size: int = 32,
-        combine: Literal["replace", "rrf"] | None = None,
+        combine: str | None = None,
         rrf_k: int = 60,
         backend: Backend = "auto",
     ) -> None:
@@ -89,7 +91,8 @@ class CrossEncoderReranker:
         self.max_length = max_length
         self.batch_size = batch_size
         card = read_card(Path(model)) or {}
-        self.combine = combine or card.get("combine", "replace")
+        self.combine: str = combine or card.get("combine", "replace")
+        self.blend_weight = _blend_weight(self.combine, model)
         self.depth: int | None = card.get("rerank_depth")
         self.min_score: float | None = card.get("min_score")
         self.backend = card.get("backend", "torch") if backend == "auto" else backend
@@ -143,14 +146,34 @@ class CrossEncoderReranker:
         if self.combine == "replace":
             return reranked[:k]
         by_id = {c.chunk.id: c for c in reranked}
-        fused = reciprocal_rank_fusion(
-            [[(c.chunk.id, 0.0) for c in candidates], [(c.chunk.id, 0.0) for c in reranked]],
-            self.rrf_k,
-        )
+        if self.blend_weight is not None:
+            fused = rank_blend([c.chunk.id for c in candidates], scores, self.blend_weight)
+        else:
+            fused = reciprocal_rank_fusion(
+                [[(c.chunk.id, 0.0) for c in candidates], [(c.chunk.id, 0.0) for c in reranked]],
+                self.rrf_k,
+            )
         return [
             by_id[i].model_copy(update={"score": s, "scores": {**by_id[i].scores, "reranked": s}})
             for i, s in fused[:k]
         ]
+
+
+def _blend_weight(combine: str, model: str) -> float | None:
+    """W of a "blend-W" use; None for "replace" and "rrf"; anything else is an error."""
+    if combine in ("replace", "rrf"):
+        return None
+    weight = combine.removeprefix("blend-")
+    try:
+        value = float(weight) if weight != combine else math.nan
+    except ValueError:
+        value = math.nan
+    if not 0.0 <= value <= 1.0:
+        raise ValueError(
+            f"reranker {model}: combine {combine!r} is not 'replace', 'rrf' or 'blend-W' "
+            "with W in [0, 1]"
+        )
+    return value
 
 
 class PassThroughReranker:

@@ -31,12 +31,14 @@ from typing import Any
 
 from rag_app.config import Settings
 from rag_app.models.onnx_reranker import ONNX_INT8
-from rag_app.retrieval.fusion import reciprocal_rank_fusion
+from rag_app.retrieval.fusion import rank_blend, reciprocal_rank_fusion
 from rag_app.tuning.data import Example
 from rag_app.tuning.training import budget_callback, install, training_arguments
 
 # nDCG@10 an int8 copy may lose on validation and still replace the PyTorch model.
 INT8_TOLERANCE = 0.005
+# Weights of the cross-encoder's score in the "blend-W" uses tried on validation.
+BLEND_WEIGHTS = (0.25, 0.5, 0.75)
 
 
 def ndcg10(ranked: Sequence[str], positives: set[str]) -> float:
@@ -51,7 +53,8 @@ def orders(
 ) -> dict[str, list[str]]:
     """The validation candidates in every order the chain could use: fused (as retrieved),
     and for each rerank depth d, the top d either replaced by the cross-encoder's order
-    ("replace@d") or RRF-combined with it ("rrf@d"), the rest kept in fused order."""
+    ("replace@d"), RRF-combined with it ("rrf@d") or blended with its scores at weight W
+    ("blend-W@d", see `rank_blend`), the rest kept in fused order."""
     fused = list(example.candidates)
     by_text = dict(zip(fused, scores, strict=True))
     found: dict[str, list[str]] = {"fused": fused}
@@ -62,6 +65,9 @@ def orders(
         )
         found[f"replace@{d}"] = top + fused[d:]
         found[f"rrf@{d}"] = [t for t, _ in combined] + fused[d:]
+        for w in BLEND_WEIGHTS:
+            blended = rank_blend(fused[:d], [by_text[t] for t in fused[:d]], w)
+            found[f"blend-{w}@{d}"] = [t for t, _ in blended] + fused[d:]
     return found
 
 

@@ -1,6 +1,11 @@
 import pytest
 
-from rag_app.retrieval.fusion import min_max, reciprocal_rank_fusion, weighted_fusion
+from rag_app.retrieval.fusion import (
+    min_max,
+    rank_blend,
+    reciprocal_rank_fusion,
+    weighted_fusion,
+)
 
 
 def test_rrf_matches_hand_computed_scores() -> None:
@@ -35,3 +40,16 @@ def test_weighted_fusion_hand_computed() -> None:
 def test_weighted_fusion_rejects_bad_alpha() -> None:
     with pytest.raises(ValueError, match="alpha"):
         weighted_fusion([], [], alpha=1.5)
+
+
+def test_rank_blend_hand_computed() -> None:
+    # positions a=1, b=0.5, c=0; scores 0, 10, 5 normalise to a=0, b=1, c=0.5
+    assert rank_blend(["a", "b", "c"], [0.0, 10.0, 5.0], 0.5) == [
+        ("b", 0.75),
+        ("a", 0.5),
+        ("c", 0.25),
+    ]
+    low = rank_blend(["a", "b", "c"], [0.0, 10.0, 5.0], 0.25)  # the fused order's lead holds
+    assert [i for i, _ in low] == ["a", "b", "c"] and low[0][1] == pytest.approx(0.75)
+    with pytest.raises(ValueError, match="alpha"):
+        rank_blend(["a"], [1.0], 1.5)

@@ -116,3 +116,17 @@ def test_a_tuned_cross_encoder_folder_is_picked_up(tmp_path: Path) -> None:
     assert isinstance(reranker, CrossEncoderReranker) and reranker.model_name == str(folder)
     top = reranker.rerank("tool shed hours", _candidates("shed opens at 8", "compost bins"), k=2)
     assert len(top) == 2 and all("rerank" in h.scores for h in top)
+
+
+def test_blend_combine_weighs_the_cross_encoder_against_fused_positions() -> None:
+    candidates = _candidates("shed", "nothing", "when shed closed")
+    query = "when is the shed closed"  # cross-encoder scores: c0 1, c1 0, c2 3
+    orders = {}
+    for weight in ("0.25", "0.75"):
+        reranker = CrossEncoderReranker("unused", combine=f"blend-{weight}")
+        reranker.__dict__["model"] = KeywordModel()
+        orders[weight] = [h.chunk.id for h in reranker.rerank(query, candidates, k=3)]
+    # 0.25: c0 = .25 * 1/3 + .75 = .83, c2 = .25; 0.75: c2 = .75 beats c0 = .75 * 1/3 + .25
+    assert orders == {"0.25": ["c0", "c1", "c2"], "0.75": ["c2", "c0", "c1"]}
+    with pytest.raises(ValueError, match="'blend-2' is not"):
+        CrossEncoderReranker("unused", combine="blend-2")

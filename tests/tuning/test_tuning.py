@@ -9,7 +9,7 @@ from rag_app.config import Settings
 from rag_app.retrieval.hybrid import HybridRetriever
 from rag_app.retrieval.rerank import CrossEncoderReranker, load_reranker, tuned_reranker_dir
 from rag_app.tuning import tune
-from rag_app.tuning.cross_encoder import best_use, ndcg10, orders
+from rag_app.tuning.cross_encoder import BLEND_WEIGHTS, best_use, ndcg10, orders
 from rag_app.tuning.data import (
     Example,
     LabelError,
@@ -89,8 +89,12 @@ def test_validation_orders_and_the_choice_between_them() -> None:
     assert found["replace@4"][0] == "good"
     assert ndcg10(found["replace@4"], {"good"}) == 1.0
     assert ndcg10(found["fused"], {"good"}) == pytest.approx(0.5)
+    # blend at 0.75 over 4: good = 0.75 * 1 + 0.25 * 1/3 beats bad1 = 0.75 * 1/9 + 0.25
+    assert found["blend-0.75@4"][0] == "good"
+    assert found["blend-0.25@4"][0] == "bad1"  # at 0.25 the fused lead holds
     assert best_use({"replace@10": 0.7, "rrf@10": 0.7, "replace@50": 0.7}) == ("replace", 10)
     assert best_use({"replace@10": 0.6, "rrf@30": 0.8}) == ("rrf", 30)
+    assert best_use({"rrf@10": 0.6, "blend-0.25@20": 0.7}) == ("blend-0.25", 20)
 
 
 @pytest.mark.integration
@@ -124,7 +128,8 @@ def test_rag_tune_trains_a_loadable_cross_encoder_that_the_chain_picks_up(
         assert card["settings"]["head"] == head
         described = {"bce": "BinaryCrossEntropyLoss", "listnet": "ListNet", "lambda": "Lambda"}
         assert card["loss"].startswith(described[loss])
-        assert card["combine"] in ("replace", "rrf") and card["rerank_depth"] >= 1
+        uses = ("replace", "rrf", *(f"blend-{w}" for w in BLEND_WEIGHTS))
+        assert card["combine"] in uses and card["rerank_depth"] >= 1
         reranker = load_reranker(
             settings.model_copy(update={"rerank_max_length": 64, "rerank_batch_size": 8})
         )
