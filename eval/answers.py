@@ -282,6 +282,19 @@ def fingerprint(settings: Settings, extra: Mapping[str, Any]) -> dict[str, Any]:
     return {**fields, **extra, "prompts_sha256": prompts.hexdigest()[:16]}
 
 
+def config_changes(previous: Mapping[str, Any], current: Mapping[str, Any]) -> list[str]:
+    """The keys whose values differ. A setting on one side only (added to or dropped from
+    rag_app since the earlier run) differs only when it is off its default: at its default it
+    cannot have changed the answers, and a long judged run should outlive such a change."""
+    defaults = Settings.model_construct().model_dump(mode="json")
+    absent = object()
+
+    def value(config: Mapping[str, Any], key: str) -> Any:
+        return config.get(key, defaults.get(key, absent))
+
+    return sorted(k for k in {*previous, *current} if value(previous, k) != value(current, k))
+
+
 class AnswerEvaluation:
     """Answers and scores a question set into `out`, resumably."""
 
@@ -302,10 +315,8 @@ class AnswerEvaluation:
         run_file = self.out / "run.json"
         if run_file.is_file():
             previous = json.loads(run_file.read_text())
-            if previous != self.config:
-                changed = sorted(
-                    k for k in {*previous, *self.config} if previous.get(k) != self.config.get(k)
-                )
+            changed = config_changes(previous, self.config)
+            if changed:
                 raise ValueError(
                     f"{self.out} holds results from another configuration (differs in: "
                     f"{', '.join(changed)}); use a new --out or --fresh"

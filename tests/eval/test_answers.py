@@ -14,6 +14,7 @@ from eval.answers import (
     answer_record,
     citation_validity,
     cited_sentences,
+    config_changes,
     evaluate_answers,
     parse_verdict,
     summarise,
@@ -213,3 +214,11 @@ def test_our_embedder_works_as_the_ragas_embedding_model(tmp_path: Path) -> None
     scores = scorer.score(record)
     assert scores["answer_relevancy"] == pytest.approx(1.0, abs=1e-3)
     assert 0.5 < scores["semantic_similarity"] <= 1.0
+
+
+def test_a_setting_added_since_the_earlier_run_blocks_a_resume_only_off_its_default() -> None:
+    earlier = {"top_k": 5, "judge": "llamacpp:qwen"}
+    assert config_changes(earlier, {**earlier, "rerank_backend": "auto"}) == []
+    assert config_changes(earlier, {**earlier, "rerank_backend": "torch"}) == ["rerank_backend"]
+    assert config_changes(earlier, {"top_k": 5}) == ["judge"]  # not a setting: no default
+    assert config_changes(earlier, {**earlier, "top_k": 8}) == ["top_k"]
