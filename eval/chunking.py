@@ -22,7 +22,7 @@ from typing import Any
 
 from eval.beir import BeirDataset, BeirDoc, DatasetError, load_beir
 from eval.diagnostics import finish_report, write_report
-from eval.metrics import ndcg_at_k, paired_bootstrap_interval
+from eval.metrics import paired_bootstrap_interval, per_query
 from eval.report import bar_chart, markdown_table
 from eval.retrieval import BeirCollection, run_config
 from rag_app.config import Settings
@@ -141,9 +141,8 @@ def _scored(
     run = run_config(
         collection, collection.retriever(mode, n, None), queries, n, progress=progress, desc=mode
     )
-    per_query = {q: ndcg_at_k(run.ranked.get(q, []), qrels[q], 10) for q in qrels}
     metrics = run.metrics(qrels)
-    return {m: metrics[m] for m in METRICS}, per_query
+    return {m: metrics[m] for m in METRICS}, per_query(run.ranked, qrels, "ndcg@10")
 
 
 def evaluate_chunking(
@@ -162,7 +161,7 @@ def evaluate_chunking(
         raise ValueError(f"unknown chunking config(s) {unknown}; choose from {list(CONFIGS)}")
     started = time.perf_counter()
     results: dict[str, dict[str, Any]] = {}
-    per_query: dict[str, dict[str, float]] = {}
+    query_scores: dict[str, dict[str, float]] = {}
     report: dict[str, Any] = {}
     for name in names:
         config = CONFIGS[name]
@@ -178,7 +177,7 @@ def evaluate_chunking(
                     collection, dataset.queries, dataset.qrels, mode, progress
                 )
                 row.update({f"{label} {m}": v for m, v in metrics.items()})
-                per_query[f"{name} {label}"] = scores
+                query_scores[f"{name} {label}"] = scores
             results[name] = row
         finally:
             collection.close()
@@ -195,7 +194,7 @@ def evaluate_chunking(
                 "alpha": settings.alpha,
                 "baseline": baseline,
                 "winner": max(results, key=lambda n: results[n]["hybrid ndcg@10"]),
-                "configs": _against_baseline(results, per_query, baseline),
+                "configs": _against_baseline(results, query_scores, baseline),
                 "pending": names[len(results) :],
             },
             started,
@@ -207,7 +206,7 @@ def evaluate_chunking(
 
 def _against_baseline(
     results: Mapping[str, Mapping[str, Any]],
-    per_query: Mapping[str, Mapping[str, float]],
+    query_scores: Mapping[str, Mapping[str, float]],
     baseline: str,
 ) -> dict[str, dict[str, Any]]:
     """Each row with its nDCG@10 difference from the baseline and a paired 95 % interval."""
@@ -215,7 +214,7 @@ def _against_baseline(
     for name, row in results.items():
         rows[name] = dict(row)
         for label in ("dense", "hybrid"):
-            a, b = per_query[f"{name} {label}"], per_query[f"{baseline} {label}"]
+            a, b = query_scores[f"{name} {label}"], query_scores[f"{baseline} {label}"]
             low, high = paired_bootstrap_interval([a[q] for q in a], [b[q] for q in a])
             rows[name][f"{label} Δ ndcg@10"] = (
                 row[f"{label} ndcg@10"] - results[baseline][f"{label} ndcg@10"]

@@ -50,20 +50,24 @@ def mrr_at_k(ranked: Sequence[str], relevant: Mapping[str, int], k: int) -> floa
 METRICS = {"ndcg": ndcg_at_k, "recall": recall_at_k, "mrr": mrr_at_k}
 
 
-def evaluate(run: Run, qrels: Qrels, metrics: Sequence[str]) -> dict[str, float]:
-    """Mean of each metric (names like "ndcg@10", "recall@100") over the judged queries.
+def per_query(run: Run, qrels: Qrels, name: str) -> dict[str, float]:
+    """One metric (e.g. "ndcg@10") for each judged query; a judged query missing from the run
+    scores 0: no answer is a wrong answer."""
+    metric, _, k = name.partition("@")
+    if metric not in METRICS or not k.isdigit():
+        raise ValueError(f"unknown metric {name!r}; use e.g. ndcg@10, recall@5, mrr@10")
+    return {
+        q: METRICS[metric](first_occurrences(run.get(q, [])), docs, int(k))
+        for q, docs in qrels.items()
+        if any(g > 0 for g in docs.values())
+    }
 
-    A judged query missing from the run scores 0 on every metric: no answer is a wrong answer.
-    """
-    judged = [q for q, docs in qrels.items() if any(g > 0 for g in docs.values())]
+
+def evaluate(run: Run, qrels: Qrels, metrics: Sequence[str]) -> dict[str, float]:
+    """Mean of each metric (names like "ndcg@10", "recall@100") over the judged queries."""
     results: dict[str, float] = {}
     for name in metrics:
-        metric, _, k = name.partition("@")
-        if metric not in METRICS or not k.isdigit():
-            raise ValueError(f"unknown metric {name!r}; use e.g. ndcg@10, recall@5, mrr@10")
-        scores = [
-            METRICS[metric](first_occurrences(run.get(q, [])), qrels[q], int(k)) for q in judged
-        ]
+        scores = list(per_query(run, qrels, name).values())
         results[name] = sum(scores) / len(scores) if scores else math.nan
     return results
 

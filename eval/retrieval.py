@@ -18,7 +18,7 @@ from typing import Any
 from urllib.parse import quote, unquote
 
 from eval.beir import BeirDataset, load_beir, load_beir_queries
-from eval.metrics import evaluate, ndcg_at_k
+from eval.metrics import evaluate, ndcg_at_k, paired_bootstrap_interval, per_query
 from eval.report import markdown_table, percentile_ms, provenance, quality_vs_latency_plot
 from eval.report import write_json as _write_json
 from rag_app.config import Settings
@@ -222,6 +222,21 @@ def run_config(
         run.seconds.append(time.perf_counter() - started)
         run.ranked[qid] = collection.rank_documents([h.chunk.id for h in hits])
     return run
+
+
+def rerank_gain(
+    reranked: ConfigRun, base: ConfigRun, qrels: Mapping[str, Mapping[str, int]]
+) -> dict[str, float]:
+    """nDCG@10 of a "+rerank" config minus that of the same config without rerank, with a
+    paired bootstrap 95 % interval over the queries: whether the reranker's gain is more than
+    the luck of which queries were asked."""
+    a, b = (per_query(run.ranked, qrels, "ndcg@10") for run in (reranked, base))
+    low, high = paired_bootstrap_interval([a[q] for q in a], [b[q] for q in a])
+    return {
+        "ndcg@10": sum(a.values()) / len(a) - sum(b.values()) / len(b),
+        "low": low,
+        "high": high,
+    }
 
 
 def _mean_ndcg10(ranked: Mapping[str, list[str]], qrels: Mapping[str, Mapping[str, int]]) -> float:
@@ -435,6 +450,7 @@ def _evaluate_collection(
     )
     results: dict[str, dict[str, Any]] = {}
     skipped: dict[str, str] = {}
+    runs: dict[str, ConfigRun] = {}
     for name in configs:
         spec = CONFIGS[name]
         if spec.rerank and reranker is None:
@@ -442,8 +458,14 @@ def _evaluate_collection(
             continue
         retriever = collection.retriever(spec.mode, n, tuning)
         reranking = reranker if spec.rerank else None
-        run = run_config(collection, retriever, queries, n, reranking, depth, progress, f"{name} ")
-        results[name] = run.metrics(collection.dataset.qrels)
+        runs[name] = run_config(
+            collection, retriever, queries, n, reranking, depth, progress, f"{name} "
+        )
+        results[name] = runs[name].metrics(collection.dataset.qrels)
+    for name, run in runs.items():
+        base = name.removesuffix("+rerank")
+        if base != name and base in runs:
+            results[name]["rerank_gain"] = rerank_gain(run, runs[base], collection.dataset.qrels)
     return {
         "models": {"embedding": collection.store.embedding_model, "reranker": reranker_note},
         "settings": {
@@ -510,6 +532,18 @@ def write_retrieval_report(report: Mapping[str, Any], out: Path) -> None:
     ]
     for name, reason in report["skipped"].items():
         lines.append(f"- `{name}`: {reason}")
+    gains = {name: m["rerank_gain"] for name, m in configs.items() if "rerank_gain" in m}
+    if gains:
+        lines += [
+            "",
+            "Rerank gain in nDCG@10 over the same config without rerank (paired "
+            "bootstrap 95 % interval over the queries):",
+            "",
+        ]
+        lines += [
+            f"- `{name}`: {g['ndcg@10']:+.4f} [{g['low']:+.4f}, {g['high']:+.4f}]"
+            for name, g in gains.items()
+        ]
     for name, variant in report["collections"].items():
         s, tuning = variant["settings"], variant["tuning"]
         lines += ["", f"Collection `{name}`: embedding model `{variant['models']['embedding']}`;"]

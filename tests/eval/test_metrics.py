@@ -2,7 +2,14 @@ import math
 
 import pytest
 
-from eval.metrics import evaluate, first_occurrences, mrr_at_k, ndcg_at_k, recall_at_k
+from eval.metrics import (
+    evaluate,
+    first_occurrences,
+    mrr_at_k,
+    ndcg_at_k,
+    per_query,
+    recall_at_k,
+)
 
 QRELS = {"q1": {"d1": 2, "d3": 1}, "q2": {"d9": 1}, "q3": {"d5": 0}}
 RUN = {"q1": ["d2", "d1", "d1", "d3", "d4"], "q3": ["d5"]}
@@ -30,6 +37,12 @@ def test_means_count_judged_queries_and_missing_runs_score_zero() -> None:
     assert scores["ndcg@3"] == pytest.approx(0.669672 / 2, abs=1e-6)
     assert scores["recall@3"] == pytest.approx(0.5)
     assert scores["mrr@10"] == pytest.approx(0.25)
+
+
+def test_per_query_scores_judged_queries_only_and_a_missing_run_as_zero() -> None:
+    scores = per_query(RUN, QRELS, "ndcg@3")
+    assert set(scores) == {"q1", "q2"}  # q3 has no relevant document
+    assert scores["q1"] == pytest.approx(0.669672, abs=1e-6) and scores["q2"] == 0.0
 
 
 def test_no_relevant_documents_gives_nan_not_a_score() -> None:

@@ -7,10 +7,12 @@ import pytest
 
 from eval.retrieval import (
     METRICS,
+    ConfigRun,
     TuningGrid,
     doc_filename,
     doc_id_of,
     evaluate_retrieval,
+    rerank_gain,
     tune_bm25,
     tune_fusion,
 )
@@ -137,6 +139,21 @@ def test_rerank_configs_use_the_collections_tuned_cross_encoder(settings: Settin
     rerank = report["configs"]["hybrid-rrf+rerank"]
     assert not math.isnan(rerank["ndcg@10"])
     assert rerank["latency_p50_ms"] > 0  # timed, but not compared: the CPU may be shared
+    gain = rerank["rerank_gain"]
+    assert gain["ndcg@10"] == pytest.approx(
+        rerank["ndcg@10"] - report["configs"]["hybrid-rrf"]["ndcg@10"]
+    )
+    assert gain["low"] <= gain["ndcg@10"] <= gain["high"]
+
+
+def test_rerank_gain_is_paired_over_the_same_queries() -> None:
+    qrels = {"q1": {"d1": 1}, "q2": {"d2": 1}}
+    base = ConfigRun({"q1": ["d9", "d1"], "q2": ["d2"]}, [0.0, 0.0])
+    better = ConfigRun({"q1": ["d1", "d9"], "q2": ["d2"]}, [0.0, 0.0])
+    gain = rerank_gain(better, base, qrels)
+    # q1 goes from 1/log2(3) to 1, q2 stays at 1: the mean gains half of q1's
+    assert gain["ndcg@10"] == pytest.approx((1 - 1 / math.log2(3)) / 2)
+    assert gain["low"] == pytest.approx(0.0) and gain["high"] == pytest.approx(1 - 1 / math.log2(3))
 
 
 def test_collections_are_compared_side_by_side(settings: Settings, tmp_path: Path) -> None:
