@@ -322,10 +322,11 @@ class Settings(BaseSettings):
         "so little is cut, and short enough to train at CPU speed.",
     )
     tune_frozen_layers: int = Field(
-        2,
+        0,
         ge=0,
         description="Lower transformer layers (and embeddings) kept frozen: cheaper backward "
-        "passes, and less forgetting with a few hundred questions.",
+        "passes. 0 trains everything: on SciFact's validation questions that ranked better "
+        "(0.68 against 0.61 with 2 frozen) for 1.3x the training time.",
     )
     tune_batch_size: int = Field(
         16,
