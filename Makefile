@@ -15,7 +15,8 @@ PIP := $(BIN)/python -m pip -q --disable-pip-version-check
 # ggml then runs its AMX kernels, which segfault in a VM that does not grant AMX state (seen on
 # these machines: SIGSEGV in ggml_backend_amx_mul_mat on the first token). AVX2/FMA/F16C runs on
 # any x86-64 of the last decade. --no-cache-dir, so a wheel cached from another build is not reused.
-LLAMA_SPEC := llama-cpp-python==0.3.36
+# The pin itself lives in pyproject.toml only, so the two cannot drift apart.
+LLAMA_SPEC := $(shell grep -o 'llama-cpp-python==[0-9.]*' pyproject.toml)
 LLAMA_CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON
 HOST ?= 127.0.0.1
 PORT ?= 7860

@@ -163,9 +163,9 @@ def _blend_weight(combine: str, model: str) -> float | None:
     """W of a "blend-W" use; None for "replace" and "rrf"; anything else is an error."""
     if combine in ("replace", "rrf"):
         return None
-    weight = combine.removeprefix("blend-")
+    kind, _, weight = combine.partition("-")
     try:
-        value = float(weight) if weight != combine else math.nan
+        value = float(weight) if kind == "blend" else math.nan
     except ValueError:
         value = math.nan
     if not 0.0 <= value <= 1.0:
