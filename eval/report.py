@@ -79,32 +79,51 @@ def write_json(path: Path, data: Mapping[str, Any]) -> None:
 def quality_vs_latency_plot(
     configs: Mapping[str, Mapping[str, float]], metrics: Sequence[str], path: Path, title: str
 ) -> None:
-    """One panel per metric: quality against median latency (log scale), one labelled point
-    per config, so the cost of each gain is visible at a glance."""
+    """One panel per metric: quality against median latency (log scale), one point per
+    config, so the cost of each gain is visible at a glance. Names of the form
+    "config [collection]" share a colour per config and a marker per collection; a legend
+    beside the panels names them, because labels on the points overlap where configs tie."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     from matplotlib import ticker
 
-    fig, axes = plt.subplots(1, len(metrics), figsize=(5.5 * len(metrics), 4.2), squeeze=False)
+    def parts(name: str) -> tuple[str, str]:
+        config, _, collection = name.partition(" [")
+        return config, collection
+
+    bases = list(dict.fromkeys(parts(name)[0] for name in configs))
+    collections = list(dict.fromkeys(parts(name)[1] for name in configs))
+    colours = plt.get_cmap("tab10").colors
+    markers = "os^Dvx*P"
+    fig, axes = plt.subplots(1, len(metrics), figsize=(5 * len(metrics) + 3, 4.4), squeeze=False)
     for ax, metric in zip(axes[0], metrics, strict=True):
         for name, values in configs.items():
             x, y = values.get("latency_p50_ms", math.nan), values.get(metric, math.nan)
             if math.isnan(x) or math.isnan(y):
                 continue
-            ax.scatter([x], [y], s=40)
-            ax.annotate(name, (x, y), textcoords="offset points", xytext=(5, 4), fontsize=8)
+            base, collection = parts(name)
+            ax.scatter(
+                [x],
+                [y],
+                s=45,
+                color=colours[bases.index(base) % len(colours)],
+                marker=markers[collections.index(collection) % len(markers)],
+                label=name,
+            )
         ax.set_xscale("log")
         ax.xaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _: f"{v:g}"))
         ax.xaxis.set_minor_formatter(ticker.NullFormatter())
         ax.set_xlabel("median latency per query (ms, log scale)")
         ax.set_ylabel(metric)
         ax.grid(True, alpha=0.3)
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=8)
     fig.suptitle(title)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=120)
+    fig.savefig(path, dpi=120, bbox_inches="tight")
     plt.close(fig)
 
 
