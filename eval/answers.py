@@ -118,10 +118,11 @@ def answer_record(answer: Answer) -> dict[str, Any]:
 
 
 class Scorer:
-    """RAGAS metrics plus our citation checks for one answered question."""
+    """RAGAS metrics plus our citation checks for one answered question. Without a judge
+    (`judge=None`) only the judge-free ones are scored; the others stay unmeasured (NaN)."""
 
     def __init__(
-        self, judge: Any, embeddings: Any, timeout_s: int, relevancy_questions: int = 3
+        self, judge: Any | None, embeddings: Any, timeout_s: int, relevancy_questions: int = 3
     ) -> None:
         self.judge = judge
         self.embeddings = embeddings
@@ -139,17 +140,20 @@ class Scorer:
             SemanticSimilarity,
         )
 
-        metrics: dict[str, Any] = {
-            "faithfulness": Faithfulness(),
-            "answer_relevancy": AnswerRelevancy(strictness=self.relevancy_questions),
-        }
+        metrics: dict[str, Any] = {}
+        if self.judge is not None:
+            metrics["faithfulness"] = Faithfulness()
+            metrics["answer_relevancy"] = AnswerRelevancy(strictness=self.relevancy_questions)
+            metrics["context_precision"] = (
+                LLMContextPrecisionWithReference()
+                if with_reference
+                else LLMContextPrecisionWithoutReference()
+            )
+            if with_reference:
+                metrics["context_recall"] = LLMContextRecall()
         if with_reference:
-            metrics["context_precision"] = LLMContextPrecisionWithReference()
-            metrics["context_recall"] = LLMContextRecall()
             metrics["string_similarity"] = NonLLMStringSimilarity()
             metrics["semantic_similarity"] = SemanticSimilarity()
-        else:
-            metrics["context_precision"] = LLMContextPrecisionWithoutReference()
         return metrics
 
     def ragas(self, record: Record) -> dict[str, float]:
@@ -167,11 +171,13 @@ class Scorer:
             reference=q.reference,
         )
         metrics = self._metrics(q.reference is not None)
+        if not metrics:
+            return {}
         # One worker: a local llama.cpp model is not safe to call from several threads.
         result = evaluate(
             EvaluationDataset([sample]),
             metrics=list(metrics.values()),
-            llm=LangchainLLMWrapper(self.judge),
+            llm=LangchainLLMWrapper(self.judge) if self.judge is not None else None,
             embeddings=LangchainEmbeddingsWrapper(self.embeddings),
             run_config=RunConfig(max_workers=1, timeout=self.timeout_s, max_retries=1),
             show_progress=False,
@@ -182,10 +188,13 @@ class Scorer:
         return {ours: _float(row.get(metric.name)) for ours, metric in metrics.items()}
 
     def supported(self, statement: str, passages: list[str]) -> bool | None:
+        """The judge's verdict on the passages backing the statement; None when not judged."""
         from langchain_core.messages import HumanMessage
 
         from rag_app.chain.prompts import load_prompt
 
+        if self.judge is None:
+            return None
         prompt = load_prompt("judge_support").format(
             passage="\n\n".join(passages), statement=statement
         )
@@ -461,10 +470,11 @@ def evaluate_answers(
     if not report.ok:
         raise ValueError(f"ingesting {docs} failed: {report.failures()[:3]}")
     judge = judge_settings(settings)
+    judged = judge_llm is not None or settings.judge_backend != "none"
     config = fingerprint(
         settings,
         {
-            "judge": f"{judge.llm_backend}:{judge.llm_model}",
+            "judge": f"{judge.llm_backend}:{judge.llm_model}" if judged else "none",
             "docs": str(docs.resolve()),
             "questions_file": str(questions_file.resolve()),
             "relevancy_questions": relevancy_questions,
@@ -474,7 +484,7 @@ def evaluate_answers(
         shutil.rmtree(out)
     chain = build_chain(settings, **overrides)
     scorer = Scorer(
-        judge_llm if judge_llm is not None else make_chat_model(judge),
+        judge_llm if judge_llm is not None else make_chat_model(judge) if judged else None,
         get_embedder(settings.embedding_model, settings.embedding_batch_size),
         settings.judge_timeout_s,
         relevancy_questions,

@@ -95,7 +95,7 @@ def quality_vs_latency_plot(
 
     bases = list(dict.fromkeys(parts(name)[0] for name in configs))
     collections = list(dict.fromkeys(parts(name)[1] for name in configs))
-    colours = plt.get_cmap("tab10").colors
+    colours = [f"C{i}" for i in range(10)]  # matplotlib's default cycle
     markers = "os^Dvx*P"
     fig, axes = plt.subplots(1, len(metrics), figsize=(5 * len(metrics) + 3, 4.4), squeeze=False)
     for ax, metric in zip(axes[0], metrics, strict=True):

@@ -179,7 +179,8 @@ def cmd_eval_answers(args: argparse.Namespace) -> int:
     docs = _existing(args.docs, "docs folder")
     overrides: dict[str, Any] = {"collection": args.collection or f"eval-{docs.resolve().name}"}
     if args.judge:
-        overrides["judge_backend"] = "openai" if args.judge == "openai-compatible" else "llamacpp"
+        backends = {"local": "llamacpp", "openai-compatible": "openai", "none": "none"}
+        overrides["judge_backend"] = backends[args.judge]
     from rag_app.config import Settings
 
     summary = evaluate_answers(
@@ -417,8 +418,9 @@ def _parser() -> argparse.ArgumentParser:
     answers.add_argument("--docs", required=True, metavar="DIR", help="documents to answer from")
     answers.add_argument(
         "--judge",
-        choices=["local", "openai-compatible"],
-        help="judge LLM: the local model, or the judge_* endpoint settings (default: config)",
+        choices=["local", "openai-compatible", "none"],
+        help="judge LLM: the local model, the judge_* endpoint settings, or none for the "
+        "judge-free metrics only (default: config)",
     )
     answers.add_argument("--out", default="eval-results/answers", metavar="DIR")
     answers.add_argument("--limit", type=int, metavar="N", help="only the first N questions")

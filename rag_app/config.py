@@ -383,10 +383,11 @@ class Settings(BaseSettings):
     )
 
     # --- evaluation ------------------------------------------------------------------------
-    judge_backend: Literal["llamacpp", "openai"] = Field(
+    judge_backend: Literal["llamacpp", "openai", "none"] = Field(
         "llamacpp",
         description="Judge LLM for `rag eval answers` (RAGAS and citation support): the local "
-        "model, or an OpenAI-compatible endpoint.",
+        "model, an OpenAI-compatible endpoint, or none (only the judge-free metrics, abstention "
+        "and latency: minutes instead of hours for a prompt or threshold change).",
     )
     judge_model: str | None = Field(
         None,

@@ -312,7 +312,7 @@ class AnswerStage(Runnable[ChainState, Answer]):
         answer = load_prompt("answer")
         example = example_exchange()
         return [
-            SystemMessage(load_prompt("system")),
+            SystemMessage(load_prompt("system").format(abstain_text=self.abstain_text)),
             HumanMessage(answer.format(passages=example["passages"], question=example["question"])),
             AIMessage(example["answer"]),
             HumanMessage(answer.format(passages=passages, question=state.standalone)),

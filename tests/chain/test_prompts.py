@@ -11,6 +11,7 @@ def test_every_prompt_file_loads(name: str) -> None:
 def test_templates_have_their_fields() -> None:
     assert "{passages}" in load_prompt("answer") and "{question}" in load_prompt("answer")
     assert "{history}" in load_prompt("condense")
+    assert "{abstain_text}" in load_prompt("system")
     example = example_exchange()
     assert "[1]" in example["answer"] and "[1]" in example["passages"]
 

@@ -54,6 +54,16 @@ def test_llm_saying_it_cannot_answer_is_an_abstention(ingested: Settings) -> Non
     assert answer.abstained and answer.citations == []
 
 
+def test_the_llm_is_told_the_configured_abstain_sentence(ingested: Settings) -> None:
+    """The LLM can only abstain in words the chain recognises if it is told them."""
+    settings = ingested.model_copy(update={"abstain_text": "Not in your files."})
+    llm = RecordingLLM(responses=["Not in your files."])
+    answer = build_chain(settings, llm=llm).invoke("Who repairs the compost bins?")
+    system = str(llm.prompts[-1][0].content)
+    assert "reply with exactly this sentence and nothing else: Not in your files." in system
+    assert answer.abstained and answer.text == "Not in your files."
+
+
 def test_follow_up_is_condensed_before_retrieval(ingested: Settings) -> None:
     llm = RecordingLLM(
         responses=["When is the tool shed open?", "From 8 am to 6 pm, Tuesday to Sunday [1]."]

@@ -105,6 +105,24 @@ def test_two_question_run_with_a_fake_judge(tmp_path: Path, no_network: list[obj
     assert no_network == []
 
 
+def test_without_a_judge_only_the_judge_free_metrics_are_scored(tmp_path: Path) -> None:
+    scorer = Scorer(None, DeterministicFakeEmbedding(size=16), 60, 1)
+    question = Question("q1", QUESTION, reference="It is closed on Mondays.")
+    answer = _answer("The shed is closed on Mondays [1].", invalid=[7])
+    records = AnswerEvaluation(tmp_path, lambda q: answer, scorer, {"run": 1}).run([question])
+
+    scores = records[0].scores
+    assert scores is not None
+    assert not {"faithfulness", "answer_relevancy", "context_precision", "context_recall"} & set(
+        scores
+    )
+    assert 0.0 < scores["string_similarity"] < 1.0
+    assert scores["citation_validity"] == 0.5 and scores["cited_any"] == 1.0
+    assert math.isnan(scores["citation_support"])
+    summary = summarise(records)["answerable"]
+    assert summary["measured"]["faithfulness"] == 0 and summary["measured"]["cited_any"] == 1
+
+
 def test_a_judge_that_disagrees_lowers_the_scores(tmp_path: Path) -> None:
     judge = FakeJudge(verdict=0, question="Something else entirely?")
     evaluation = AnswerEvaluation(
@@ -198,6 +216,28 @@ def test_evaluate_answers_through_the_real_chain(settings: Settings, docs_dir: P
     assert s["answerable"]["metrics"]["citation_validity"] == 1.0
     assert (out / "summary.md").read_text().startswith("# Answers:")
     assert (out / "metrics.png").stat().st_size > 1000
+
+
+def test_judge_none_loads_no_judge_and_records_it(
+    settings: Settings, docs_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_model(*args: object) -> None:
+        raise AssertionError("a judge model was loaded")
+
+    monkeypatch.setattr("rag_app.models.llm.make_chat_model", no_model)
+    questions = docs_dir.parent / "questions.jsonl"
+    questions.write_text(json.dumps({"question": "When is the garden shed closed?"}) + "\n")
+    out = docs_dir.parent / "out"
+    summary = evaluate_answers(
+        questions,
+        docs_dir,
+        settings.model_copy(update={"judge_backend": "none"}),
+        out,
+        llm=FakeListChatModel(responses=["The shed is closed on Mondays [1]."]),
+    )
+    assert summary["config"]["judge"] == "none"
+    assert summary["summary"]["answerable"]["metrics"]["cited_any"] == 1.0
+    assert summary["summary"]["answerable"]["measured"]["faithfulness"] == 0
 
 
 @pytest.mark.integration
