@@ -483,8 +483,10 @@ def evaluate_answers(
     if fresh and out.exists():
         shutil.rmtree(out)
     chain = build_chain(settings, **overrides)
+    if judge_llm is None and judged:
+        judge_llm = make_chat_model(judge)
     scorer = Scorer(
-        judge_llm if judge_llm is not None else make_chat_model(judge) if judged else None,
+        judge_llm,
         get_embedder(settings.embedding_model, settings.embedding_batch_size),
         settings.judge_timeout_s,
         relevancy_questions,

@@ -9,12 +9,11 @@ recall there than on the real passages. Run from the repository root:
 """
 
 import json
-import math
 import sys
 import time
 from pathlib import Path
 
-from eval.answers import Record, Scorer, judge_settings
+from eval.answers import Record, Scorer, _mean, judge_settings
 from eval.questions import Question
 from rag_app.config import Settings
 from rag_app.models.embeddings import get_embedder
@@ -64,11 +63,10 @@ def main(n: int) -> None:
         )
         print(rows[-1], flush=True)
 
-    def mean(kind: str, metric: str) -> float:
-        values = [r[kind][metric] for r in rows if not math.isnan(r[kind][metric])]
-        return sum(values) / len(values) if values else math.nan
-
-    summary = {m: {"real": mean("real", m), "swapped": mean("swapped", m)} for m in METRICS}
+    summary = {
+        m: {kind: _mean(r[kind][m] for r in rows)[0] for kind in ("real", "swapped")}
+        for m in METRICS
+    }
     out = {
         "questions": len(rows),
         "summary": summary,
