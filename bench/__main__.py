@@ -32,6 +32,7 @@ PARTS: dict[str, list[str]] = {
     "profile-ingest": ["bench.profile_bench", "--target", "ingest"],
     "scale": ["bench.scale_bench"],
     "startup": ["bench.startup_bench"],
+    "pdf": ["bench.pdf_bench"],
 }
 
 

@@ -165,6 +165,38 @@ def _startup(part: dict[str, Any] | None) -> str:
     return "\n".join(lines)
 
 
+def _pdf(part: dict[str, Any] | None) -> str:
+    if not part or "extractors" not in part:
+        return "_not run_"
+    rows = {
+        name: {
+            "opened": f"{e['files_opened']} / {part['pdfs']}",
+            "ms/page (median)": e["median_ms_per_page"],
+            "ms/page (all)": e["ms_per_page_overall"],
+            "chars/page": e["chars_per_page"],
+            "pages without text": e["pages_without_text"],
+            "vocab word rate": e["vocab_word_rate"],
+        }
+        for name, e in part["extractors"].items()
+    }
+    columns = [
+        "opened",
+        "ms/page (median)",
+        "ms/page (all)",
+        "chars/page",
+        "pages without text",
+        "vocab word rate",
+    ]
+    tables = part["tables"]
+    return (
+        f"{part['pdfs']} PDFs.\n\n"
+        + markdown_table(rows, columns, "extractor")
+        + f"\n\nTables (pdfplumber): {tables['tables']} tables, {tables['table_rows']} rows on "
+        f"{tables['tabular_pages']} tabular pages of {tables['pages_scanned']}, "
+        f"{tables['s_per_tabular_page']} s per tabular page."
+    )
+
+
 def markdown_summary(result: dict[str, Any]) -> str:
     parts = result.get("parts", {})
     failed = [
@@ -175,7 +207,8 @@ def markdown_summary(result: dict[str, Any]) -> str:
     walls = ", ".join(f"{name} {p.get('wall_s')} s" for name, p in parts.items())
     sections = [
         f"# Benchmarks {result.get('date', '')} at `{result.get('git_commit')}`",
-        f"{result.get('machine', '')}{' (quick run: small sizes)' if result.get('quick') else ''}."
+        f"{result.get('machine', '')}, {result.get('cpu', 'CPU not recorded')}"
+        f"{' (quick run: small sizes)' if result.get('quick') else ''}."
         f" Wall time per part: {walls}.",
         *failed,
         "## Goals",
@@ -192,5 +225,7 @@ def markdown_summary(result: dict[str, Any]) -> str:
         _scale(parts.get("scale")),
         "## Start-up",
         _startup(parts.get("startup")),
+        "## PDF text and tables",
+        _pdf(parts.get("pdf")),
     ]
     return "\n\n".join(s for s in sections if s) + "\n"

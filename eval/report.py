@@ -33,6 +33,15 @@ def git_commit() -> str | None:
     return head + ("+dirty" if dirty else "")
 
 
+def cpu_model() -> str:
+    """The CPU's name (timings differ between the machines' CPUs, so every result names it)."""
+    try:
+        lines = Path("/proc/cpuinfo").read_text().splitlines()
+    except OSError:
+        return platform.processor() or "unknown"
+    return next((ln.split(":", 1)[1].strip() for ln in lines if ln.startswith("model name")), "")
+
+
 def provenance() -> dict[str, Any]:
     import os
 
@@ -40,6 +49,7 @@ def provenance() -> dict[str, Any]:
         "git_commit": git_commit(),
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.system()}",
+        "cpu": cpu_model(),
         "python": platform.python_version(),
     }
 

@@ -1,10 +1,11 @@
 """Structure-aware parent-child chunking with LlamaIndex's parsers.
 
 Sections come from the document's own structure (Markdown headings via `MarkdownNodeParser`,
-PDF pages); a section becomes a parent, or several parent windows when it is too long. Each
-parent is split into overlapping children (`ingest.splitting`: sentence boundaries for prose,
-code blocks and tables kept whole), which are what gets embedded and searched. Sizes are
-counted with the embedding model's tokenizer.
+which DOCX headings and sheet names also become; PDF pages; slides with their titles); a
+section becomes a parent, or several parent windows when it is too long. Each parent is split
+into overlapping children (`ingest.splitting`: sentence boundaries for prose, code blocks and
+tables kept whole), which are what gets embedded and searched. Sizes are counted with the
+embedding model's tokenizer.
 
 Two other splitters exist to be measured against it (`rag eval chunking`): `recursive`, plain
 recursive splitting of the whole text that ignores headings and code blocks, and `semantic`,
@@ -18,7 +19,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Literal
 
-from ingest.loaders import SourceDocument
+from ingest.loaders import MARKDOWN_TYPES, SourceDocument
 from ingest.splitting import Embed, Tokenize, split_recursive, split_semantic, split_structured
 from rag_app.types import Chunk
 
@@ -44,10 +45,10 @@ class ChunkSizes:
 
 def _sections(doc: SourceDocument, structured: bool) -> Iterator[Section]:
     if doc.pages:
-        for number, text in doc.pages:
-            yield Section(text, None, number)
+        for page in doc.pages:
+            yield Section(page.text, page.heading, page.number)
         return
-    if doc.doc_type not in ("markdown", "html") or not structured:
+    if doc.doc_type not in MARKDOWN_TYPES or not structured:
         yield Section(doc.text, None)
         return
     from llama_index.core import Document

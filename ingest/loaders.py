@@ -1,17 +1,22 @@
-"""Read a file into a `SourceDocument`: clean text, title, hash and, for PDFs, pages.
+"""Read a file into a `SourceDocument`: clean text, title, hash, pages and warnings.
 
 Every refusal is an `IngestError` whose message names the reason; the pipeline adds the file.
+The parsing itself is done by one module per format in `ingest.formats`.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
-import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from fnmatch import fnmatch
 from pathlib import Path, PurePosixPath
+
+from ingest.formats.common import IngestError, Page, Parsed, clean_text, decode_text
+from ingest.formats.ocr import Ocr
+
+__all__ = ["IngestError", "Page", "ParseOptions", "SourceDocument", "clean_text", "parse"]
 
 SUFFIXES = {
     ".md": "markdown",
@@ -19,14 +24,26 @@ SUFFIXES = {
     ".html": "html",
     ".htm": "html",
     ".pdf": "pdf",
+    ".docx": "docx",
+    ".pptx": "pptx",
+    ".xlsx": "xlsx",
+    ".xlsm": "xlsx",
+    ".csv": "csv",
+    ".tsv": "csv",
     ".txt": "text",
     ".text": "text",
     ".rst": "text",
 }
+MARKDOWN_TYPES = frozenset({"markdown", "html", "docx", "xlsx"})
+"""Types whose text marks headings with `#` lines, so chunking follows them."""
 
 
-class IngestError(ValueError):
-    """A file cannot be ingested; the message is the reason, for one line of the report."""
+@dataclass(frozen=True)
+class ParseOptions:
+    pdf_tables: bool = True
+    """Find tables in PDFs and write them as Markdown tables."""
+    ocr: Ocr | None = None
+    """Reads PDF pages without a text layer; None only reports them."""
 
 
 @dataclass(frozen=True)
@@ -37,32 +54,11 @@ class SourceDocument:
     doc_type: str
     content_hash: str
     mtime: float
-    pages: list[tuple[int, str]] = field(default_factory=list)
-    """For PDFs: (1-based page number, page text); empty for other types."""
-
-
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_HYPHEN_BREAK = re.compile(r"(\w)-\n(\w)")
-_TRAILING_SPACE = re.compile(r"[ \t]+\n")
-_MANY_BLANK_LINES = re.compile(r"\n{3,}")
-
-
-def clean_text(text: str) -> str:
-    """Normalise what extraction leaves behind without touching Markdown structure."""
-    text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
-    text = _CONTROL.sub("", text)
-    text = _HYPHEN_BREAK.sub(r"\1\2", text)
-    text = _TRAILING_SPACE.sub("\n", text)
-    return _MANY_BLANK_LINES.sub("\n\n", text).strip()
-
-
-def _decode(data: bytes, path: Path) -> str:
-    if b"\x00" in data[:8192]:
-        raise IngestError("binary content (NUL bytes)")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as err:
-        raise IngestError(f"not valid UTF-8 (byte {err.start})") from None
+    pages: list[Page] = field(default_factory=list)
+    """PDF pages and slides, each cited by its number; empty for other types."""
+    warnings: list[str] = field(default_factory=list)
+    """What was read only in part (pages without a text layer, ...), for the report."""
+    tables: int = 0
 
 
 def _markdown_title(text: str, path: Path) -> str:
@@ -70,40 +66,34 @@ def _markdown_title(text: str, path: Path) -> str:
     return match.group(1).strip() if match else path.stem.replace("-", " ").replace("_", " ")
 
 
-def _load_pdf(data: bytes) -> tuple[list[tuple[int, str]], str | None]:
-    import io
-
-    from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
-
-    try:
-        reader = PdfReader(io.BytesIO(data))
-        if reader.is_encrypted:
-            raise IngestError("encrypted PDF")
-        pages = [(i + 1, clean_text(p.extract_text() or "")) for i, p in enumerate(reader.pages)]
-        title = reader.metadata.title if reader.metadata else None
-    except IngestError:
-        raise
-    except (PdfReadError, ValueError, KeyError, OSError) as err:
-        raise IngestError(f"corrupt PDF ({err})") from None
-    return [(n, t) for n, t in pages if t], title
+def _text(data: bytes) -> Parsed:
+    return Parsed(text=clean_text(decode_text(data)))
 
 
-def _html_to_text(html: str) -> tuple[str, str | None]:
-    """HTML as Markdown-ish text: headings become `#` lines so chunking sees the structure."""
-    from bs4 import BeautifulSoup
+def _loader(doc_type: str, options: ParseOptions) -> Callable[[bytes], Parsed]:
+    """The format's parser, imported only when a file of that type comes."""
+    if doc_type == "pdf":
+        from ingest.formats import pdf
 
-    soup = BeautifulSoup(html, "html.parser")
-    for tag in soup(["script", "style", "noscript", "nav", "footer"]):
-        tag.decompose()
-    title = soup.title.get_text(strip=True) if soup.title else None
-    for level in range(1, 7):
-        for heading in soup.find_all(f"h{level}"):
-            heading.replace_with(f"\n\n{'#' * level} {heading.get_text(' ', strip=True)}\n\n")
-    for pre in soup.find_all("pre"):
-        pre.replace_with(f"\n\n```\n{pre.get_text()}\n```\n\n")
-    body = soup.body or soup
-    return body.get_text("\n"), title
+        pdf_options = pdf.PdfOptions(tables=options.pdf_tables, ocr=options.ocr)
+        return lambda data: pdf.load(data, pdf_options)
+    if doc_type == "html":
+        from ingest.formats import html
+
+        return html.load
+    if doc_type == "docx":
+        from ingest.formats import docx
+
+        return docx.load
+    if doc_type == "pptx":
+        from ingest.formats import pptx
+
+        return pptx.load
+    if doc_type in ("xlsx", "csv"):
+        from ingest.formats import sheets
+
+        return sheets.load_xlsx if doc_type == "xlsx" else sheets.load_csv
+    return _text
 
 
 @dataclass(frozen=True)
@@ -130,35 +120,33 @@ def read_file(path: Path, max_bytes: int) -> RawFile:
     return RawFile(path, data, doc_type, hashlib.sha256(data).hexdigest(), stat.st_mtime)
 
 
-def parse(raw: RawFile) -> SourceDocument:
-    path, data, doc_type = raw.path, raw.data, raw.doc_type
-    pages: list[tuple[int, str]] = []
-    if doc_type == "pdf":
-        pages, pdf_title = _load_pdf(data)
-        text = "\n\n".join(t for _, t in pages)
-        title = pdf_title or path.stem
-    elif doc_type == "html":
-        html_text, html_title = _html_to_text(_decode(data, path))
-        text = clean_text(html_text)
-        title = html_title or _markdown_title(text, path)
-    else:
-        text = clean_text(_decode(data, path))
-        title = _markdown_title(text, path) if doc_type == "markdown" else path.stem
-    if not text.strip():
+def parse(raw: RawFile, options: ParseOptions | None = None) -> SourceDocument:
+    """Parses a file read by `read_file`. A parser may raise anything on a malformed file;
+    the pipeline turns that into the file's failure."""
+    parsed = _loader(raw.doc_type, options or ParseOptions())(raw.data)
+    if not parsed.text.strip():
         raise IngestError("no extractable text")
+    title = parsed.title
+    if not title:
+        markdown = raw.doc_type in ("markdown", "html", "docx")
+        title = _markdown_title(parsed.text, raw.path) if markdown else raw.path.stem
     return SourceDocument(
-        source=str(path.resolve()),
-        text=text,
+        source=str(raw.path.resolve()),
+        text=parsed.text,
         title=title,
-        doc_type=doc_type,
+        doc_type=raw.doc_type,
         content_hash=raw.content_hash,
         mtime=raw.mtime,
-        pages=pages,
+        pages=parsed.pages,
+        warnings=parsed.warnings,
+        tables=parsed.tables,
     )
 
 
-def load_document(path: Path, max_bytes: int) -> SourceDocument:
-    return parse(read_file(path, max_bytes))
+def load_document(
+    path: Path, max_bytes: int, options: ParseOptions | None = None
+) -> SourceDocument:
+    return parse(read_file(path, max_bytes), options)
 
 
 def _selected(relative: PurePosixPath, include: Sequence[str], exclude: Sequence[str]) -> bool:

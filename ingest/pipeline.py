@@ -10,6 +10,7 @@ when stale).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,13 +20,22 @@ import numpy as np
 
 from ingest.chunking import ChunkSizes, chunk_document
 from ingest.dedup import mark_duplicates
-from ingest.loaders import IngestError, SourceDocument, discover, parse, read_file
+from ingest.formats.ocr import Ocr
+from ingest.loaders import (
+    IngestError,
+    ParseOptions,
+    SourceDocument,
+    discover,
+    parse,
+    read_file,
+)
 from rag_app.config import Settings, get_settings
 from rag_app.store import CollectionStore
 from rag_app.store.state import DocumentRecord, DocumentRows
 from rag_app.types import Chunk
 
 Outcome = Literal["ingested", "skipped", "failed", "removed"]
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -34,6 +44,25 @@ class FileResult:
     outcome: Outcome
     reason: str | None = None
     chunks: int = 0
+    warnings: tuple[str, ...] = ()
+    """What was read only in part, e.g. pages without a text layer."""
+    tables: int = 0
+
+
+class _StoreFailure(Exception):
+    """The store or the embedding model failed while one file was being chunked: not that
+    file's fault, so it ends the run like any other store error (the cause is re-raised)."""
+
+
+def failure_reason(err: Exception, doc_type: str) -> str:
+    """One line for the report: an `IngestError` says it already; anything else a parser
+    raised is named with its type, since it may come from a library release not seen yet."""
+    if isinstance(err, IngestError):
+        return str(err)
+    if isinstance(err, OSError) and err.strerror:
+        return err.strerror
+    message = " ".join(str(err).split())[:240]
+    return f"{doc_type} parser failed ({type(err).__name__}: {message})"
 
 
 @dataclass
@@ -56,6 +85,10 @@ class IngestReport:
     def failures(self) -> list[str]:
         """ "source: reason" for each file that failed."""
         return [f"{f.source}: {f.reason}" for f in self.files if f.outcome == "failed"]
+
+    def warnings(self) -> list[str]:
+        """ "source: warning" for each file read only in part."""
+        return [f"{f.source}: {w}" for f in self.files for w in f.warnings]
 
     def summary(self) -> str:
         return (
@@ -87,6 +120,8 @@ class Ingestor:
             splitter=self.settings.chunking,
             semantic_percentile=self.settings.semantic_breakpoint_percentile,
         )
+        ocr = Ocr.find(self.settings.ocr_languages) if self.settings.ocr == "auto" else None
+        self.parse_options = ParseOptions(pdf_tables=self.settings.pdf_tables, ocr=ocr)
 
     def run(
         self, paths: Iterable[Path | str], prune: bool = True, progress: bool = False
@@ -103,21 +138,24 @@ class Ingestor:
             files = tqdm(targets, desc="files", unit="file")
         for path, root in files:
             source = str(path)
+            doc_type = "file"
             try:
                 raw = read_file(path, int(self.settings.max_file_mb * 1e6))
+                doc_type = raw.doc_type
                 previous = known.get(source)
                 if previous is not None and previous.content_hash == raw.content_hash:
                     report.files.append(FileResult(source, "skipped"))
                     continue
-                doc = parse(raw)
+                doc = parse(raw, self.parse_options)
                 parents, children = chunk_document(
                     doc, self.sizes, self.store.embedder.tokenize, self._embed
                 )
-            except IngestError as err:
-                report.files.append(FileResult(source, "failed", str(err)))
-                continue
-            except OSError as err:
-                report.files.append(FileResult(source, "failed", err.strerror or str(err)))
+            except _StoreFailure as err:
+                raise err.__cause__ or err from None
+            except Exception as err:  # whatever a parser raises is this file's failure alone
+                if not isinstance(err, IngestError | OSError):
+                    log.debug("parsing %s failed", source, exc_info=True)
+                report.files.append(FileResult(source, "failed", failure_reason(err, doc_type)))
                 continue
             pending.append(_Pending(doc, root, parents, children))
             if sum(len(p.children) for p in pending) >= self.settings.ingest_batch_chunks:
@@ -132,7 +170,10 @@ class Ingestor:
 
     def _embed(self, texts: list[str]) -> np.ndarray:
         """Sentence vectors for semantic chunking, through the cache like any passage."""
-        return self.store.embedding_cache.encode(self.store.embedder, texts)[0]
+        try:
+            return self.store.embedding_cache.encode(self.store.embedder, texts)[0]
+        except Exception as err:
+            raise _StoreFailure() from err
 
     def _store(self, pending: list[_Pending], report: IngestReport, progress: bool) -> None:
         if not pending:
@@ -164,7 +205,14 @@ class Ingestor:
             offset += count
         self._replace(pending, vectors)
         report.files += [
-            FileResult(p.doc.source, "ingested", chunks=len(p.children)) for p in pending
+            FileResult(
+                p.doc.source,
+                "ingested",
+                chunks=len(p.children),
+                warnings=tuple(p.doc.warnings),
+                tables=p.doc.tables,
+            )
+            for p in pending
         ]
 
     def _replace(self, pending: list[_Pending], vectors: np.ndarray) -> None:

@@ -3,7 +3,8 @@
 Prose goes through LlamaIndex's `SentenceSplitter` (paragraphs, then sentences, with overlap).
 Fenced code blocks and Markdown tables are atoms: kept whole up to twice the target size (a
 code example cut in half answers nothing); a longer one is cut at line boundaries, preferring
-blank lines, and each piece stays valid Markdown (fences re-opened, table header repeated).
+blank lines, and each piece stays valid Markdown (fences re-opened, table header repeated). A
+table keeps the short line before it (its caption) in every piece.
 Small neighbouring pieces of different kinds are then merged, so a one-line "For example:" stays
 with the code it introduces.
 
@@ -80,8 +81,10 @@ def _split_lines(block: str, kind: str, size: int, tokenize: Tokenize) -> list[s
         if lines and _FENCE.match(lines[-1]):
             tail, lines = [lines[-1]], lines[:-1]
         tail = tail or ["```"]
-    elif len(lines) > 2:  # table: header and separator rows repeat in every piece
-        head, lines = lines[:2], lines[2:]
+    else:  # table: its caption, header and separator rows repeat in every piece
+        start = next((i for i, line in enumerate(lines) if _TABLE_ROW.match(line)), 0)
+        if len(lines) > start + 2:
+            head, lines = lines[: start + 2], lines[start + 2 :]
     pieces: list[str] = []
     current: list[str] = []
     for line in lines:
@@ -98,12 +101,30 @@ def _split_lines(block: str, kind: str, size: int, tokenize: Tokenize) -> list[s
     return pieces
 
 
+_CAPTION_TOKENS = 40
+
+
+def with_captions(blocks: list[tuple[str, str]], tokenize: Tokenize) -> list[tuple[str, str]]:
+    """A table takes the line just before it (its caption or heading, "Condensed Statements
+    of Income", "Table 2: ...") when that line is short, so every piece of the table says
+    what it is, even when the table is cut into several."""
+    out: list[tuple[str, str]] = []
+    for kind, block in blocks:
+        if kind == "table" and out and out[-1][0] == "prose":
+            rest, _, last = out[-1][1].rstrip().rpartition("\n")
+            if last.strip() and len(tokenize(last)) <= _CAPTION_TOKENS:
+                out[-1] = ("prose", rest)
+                block = f"{last.strip()}\n{block}"
+        out.append((kind, block))
+    return [(kind, block) for kind, block in out if block.strip()]
+
+
 def split_structured(text: str, size: int, overlap: int, tokenize: Tokenize) -> list[str]:
     from llama_index.core.node_parser import SentenceSplitter
 
     prose = SentenceSplitter(chunk_size=size, chunk_overlap=overlap, tokenizer=tokenize)
     pieces: list[_Piece] = []
-    for index, (kind, block) in enumerate(segments(text)):
+    for index, (kind, block) in enumerate(with_captions(list(segments(text)), tokenize)):
         if kind == "prose":
             parts = prose.split_text(block)
         elif len(tokenize(block)) <= 2 * size:

@@ -42,6 +42,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         report = ingestor.run(args.paths, prune=not args.no_prune, progress=sys.stderr.isatty())
     finally:
         ingestor.store.close()
+    for warning in report.warnings():
+        print(f"warning: {warning}", file=sys.stderr)
     for failure in report.failures():
         print(f"failed: {failure}", file=sys.stderr)
     print(report.summary())
@@ -329,7 +331,11 @@ def _parser() -> argparse.ArgumentParser:
         command.set_defaults(handler=handler)
         return command
 
-    ingest = add("ingest", cmd_ingest, "ingest files or folders (Markdown, HTML, PDF, text)")
+    ingest = add(
+        "ingest",
+        cmd_ingest,
+        "ingest files or folders (PDF, DOCX, PPTX, XLSX, CSV, Markdown, HTML, text)",
+    )
     ingest.add_argument("paths", nargs="+", metavar="PATH")
     ingest.add_argument(
         "--include", action="append", metavar="GLOB", help="only files matching (repeatable)"
@@ -347,7 +353,11 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--json", action="store_true", help="print the answer as JSON")
     ask.add_argument("--source", metavar="GLOB", help="only documents whose path matches")
     ask.add_argument("--section", help="only sections under this heading path")
-    ask.add_argument("--type", choices=["markdown", "html", "pdf", "text"], help="document type")
+    ask.add_argument(
+        "--type",
+        choices=["markdown", "html", "pdf", "docx", "pptx", "xlsx", "csv", "text"],
+        help="document type",
+    )
     serve = add("serve", cmd_serve, "open the chat page")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=7860)

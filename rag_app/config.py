@@ -175,6 +175,21 @@ class Settings(BaseSettings):
         description="Files larger than this are refused by ingest, named in the "
         "report, so one stray dump cannot stall a batch.",
     )
+    pdf_tables: bool = Field(
+        True,
+        description="Find tables on PDF pages that look tabular (pdfplumber) and store them "
+        "as Markdown tables with their header row; False keeps the plain page text.",
+    )
+    ocr: Literal["auto", "off"] = Field(
+        "auto",
+        description="PDF pages without a text layer (scans): `auto` reads them with tesseract "
+        "when it is installed (Debian: tesseract-ocr), `off` only names them in the report.",
+    )
+    ocr_languages: str = Field(
+        "eng",
+        pattern=r"^[A-Za-z_]+(\+[A-Za-z_]+)*$",
+        description="Tesseract language packs for OCR, e.g. `eng` or `eng+deu`.",
+    )
 
     # --- retrieval -------------------------------------------------------------------------
     retrieve_n: int = Field(50, ge=1, description="Candidates taken from each retriever.")

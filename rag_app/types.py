@@ -26,7 +26,7 @@ class Chunk(BaseModel):
     section: str | None = Field(None, description='Heading path, e.g. "Guide > Setup".')
     page: int | None = Field(None, description="1-based page number (PDF only).")
     parent_id: str | None = Field(None, description="Id of the parent section (children only).")
-    doc_type: str = Field("text", description="markdown, html, pdf or text.")
+    doc_type: str = Field("text", description="markdown, html, pdf, docx, pptx, xlsx, csv or text.")
     duplicate_of: str | None = Field(
         None,
         description="Id of the (near-)identical child searched in this one's place; such a "
@@ -61,7 +61,9 @@ class Filters(BaseModel):
     section: str | None = Field(
         None, description='Heading path prefix, e.g. "Tutorial > Security" (case-insensitive).'
     )
-    doc_type: str | None = Field(None, description="markdown, html, pdf or text.")
+    doc_type: str | None = Field(
+        None, description="markdown, html, pdf, docx, pptx, xlsx, csv or text."
+    )
 
     def is_empty(self) -> bool:
         return self.source is None and self.section is None and self.doc_type is None

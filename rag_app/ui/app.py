@@ -18,7 +18,7 @@ from rag_app.config import Settings, get_settings
 from rag_app.errors import is_user_fixable, one_line
 from rag_app.retrieval.rerank import reranker_in_use
 from rag_app.ui.chat import MODES, Chat, Choices, Mode
-from rag_app.ui.library import DOCUMENT_COLUMNS, RESULT_COLUMNS, Library
+from rag_app.ui.library import DOCUMENT_COLUMNS, RESULT_COLUMNS, SUFFIXES, Library
 from rag_app.ui.render import DEBUG_COLUMNS, notice_html
 
 log = logging.getLogger(__name__)
@@ -138,7 +138,8 @@ def _library_tab() -> LibraryTab:
         with gr.Column():
             files = gr.File(
                 file_count="multiple",
-                label="Add documents: Markdown, HTML, PDF or text",
+                file_types=sorted(SUFFIXES),
+                label="Add documents: PDF, Word, PowerPoint, Excel, CSV, Markdown, HTML or text",
                 elem_id="upload",
             )
             results = _table(RESULT_COLUMNS, "Last upload or delete", "results")

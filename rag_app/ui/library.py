@@ -9,9 +9,12 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+from ingest.loaders import SUFFIXES
 from ingest.pipeline import FileResult, IngestReport, ingest_paths, remove_documents
 from rag_app.config import Settings
 from rag_app.store.state import CollectionState
+
+__all__ = ["DOCUMENT_COLUMNS", "RESULT_COLUMNS", "SUFFIXES", "Library"]
 
 DOCUMENT_COLUMNS = ["title", "type", "file", "source"]
 RESULT_COLUMNS = ["file", "result", "detail"]
@@ -82,7 +85,12 @@ def _rows(report: IngestReport) -> list[list[str]]:
 
 def _detail(result: FileResult) -> str:
     if result.outcome == "ingested":
-        return f"{result.chunks} chunk{'' if result.chunks == 1 else 's'}"
+        tables = (
+            f", {result.tables} table{'' if result.tables == 1 else 's'}" if result.tables else ""
+        )
+        return "; ".join(
+            [f"{result.chunks} chunk{'' if result.chunks == 1 else 's'}{tables}", *result.warnings]
+        )
     if result.outcome == "skipped":
         return "unchanged: already ingested"
     if result.outcome == "removed":

@@ -88,7 +88,7 @@ def test_real_pdf_keeps_pages_and_chunks_carry_them() -> None:
     paper = SHARED_DATA / "aragog" / "papers" / "distilbert.pdf"
     doc = load_document(paper, 50 * 10**6)
     assert doc.doc_type == "pdf" and len(doc.pages) >= 5
-    assert [n for n, _ in doc.pages] == sorted(n for n, _ in doc.pages)
+    assert [p.number for p in doc.pages] == sorted(p.number for p in doc.pages)
     assert "DistilBERT" in doc.text
     assert not re.search(r"\w-\n\w", doc.text)  # words hyphenated across lines are rejoined
 
@@ -96,6 +96,6 @@ def test_real_pdf_keeps_pages_and_chunks_carry_them() -> None:
         return list(range(len(text.split())))
 
     _, children = chunk_document(doc, ChunkSizes(150, 20, 600), words)
-    assert {c.page for c in children} == {n for n, _ in doc.pages}
-    first_page_text = dict(doc.pages)[1]
+    assert {c.page for c in children} == {p.number for p in doc.pages}
+    first_page_text = doc.pages[0].text
     assert all(c.text in first_page_text for c in children if c.page == 1)

@@ -1,8 +1,11 @@
-from collections.abc import Iterable
+import sqlite3
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import pytest
 
+from ingest.formats.common import Parsed
+from ingest.loaders import SourceDocument
 from ingest.pipeline import Ingestor
 from rag_app.config import Settings
 from rag_app.store.state import DocumentRows
@@ -130,3 +133,90 @@ def test_a_batch_of_changed_documents_is_swapped_in_one_transaction(
     assert all(not (ids & new_ids) for ids in changed.values())  # old versions' vectors gone
     assert state.stale_vectors() == [] and len(new_ids) == state.stats().chunks
     ingestor.store.close()
+
+
+class ParserBugFromANewRelease(Exception):
+    """An exception type no loader knows about, as a parser's next release may add one."""
+
+
+def test_any_parser_exception_fails_that_file_alone(
+    settings: Settings, docs_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ingest import loaders
+
+    real = loaders._loader
+
+    def loader(doc_type: str, options: loaders.ParseOptions) -> Callable[[bytes], Parsed]:
+        parse = real(doc_type, options)
+
+        def parse_or_raise(data: bytes) -> Parsed:
+            if b"# Tool Shed" in data:  # guide/tools.md, the middle one of three in order
+                raise ParserBugFromANewRelease("Reached maximum array element count.")
+            return parse(data)
+
+        return parse_or_raise
+
+    monkeypatch.setattr(loaders, "_loader", loader)
+    ingestor = Ingestor(settings.updated(ingest_batch_chunks=1))  # every file its own commit
+    report = ingestor.run([docs_dir])
+    outcomes = {Path(f.source).name: (f.outcome, f.reason) for f in report.files}
+    assert outcomes["tools.md"] == (
+        "failed",
+        "markdown parser failed (ParserBugFromANewRelease: Reached maximum array element count.)",
+    )
+    assert outcomes["garden.md"][0] == outcomes["notes.txt"][0] == "ingested"
+    assert set(Path(s).name for s in ingestor.store.state.documents()) == {"garden.md", "notes.txt"}
+    ingestor.store.close()
+
+
+def test_interrupts_and_store_errors_still_end_the_run_keeping_committed_work(
+    settings: Settings, docs_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ingest import loaders
+
+    ingestor = Ingestor(settings.updated(ingest_batch_chunks=1))
+    real = loaders.parse
+    seen: list[str] = []
+
+    def interrupted(raw: loaders.RawFile, options: loaders.ParseOptions) -> SourceDocument:
+        seen.append(raw.path.name)
+        if len(seen) == 2:
+            raise KeyboardInterrupt
+        return real(raw, options)
+
+    with monkeypatch.context() as patched:
+        patched.setattr("ingest.pipeline.parse", interrupted)
+        with pytest.raises(KeyboardInterrupt):
+            ingestor.run([docs_dir])
+    assert [Path(s).name for s in ingestor.store.state.documents()] == [seen[0]]
+
+    def broken_store(*args: object) -> None:
+        raise sqlite3.OperationalError("disk I/O error")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(ingestor.store.vectors, "upsert", broken_store)
+        with pytest.raises(sqlite3.OperationalError, match="disk I/O"):
+            ingestor.run([docs_dir])
+    assert [Path(s).name for s in ingestor.store.state.documents()] == [seen[0]]
+    ingestor.store.close()
+
+
+def test_warnings_and_tables_reach_the_report(
+    settings: Settings, docs_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ingest import loaders
+
+    def scanned_in_part(doc_type: str, options: loaders.ParseOptions) -> Callable[..., Parsed]:
+        return lambda data: Parsed(
+            text="| Quarter | Revenue |\n|---|---|\n| Q1 | 1200 |",
+            tables=1,
+            warnings=["no text layer on page 2: OCR is needed to read it"],
+        )
+
+    monkeypatch.setattr(loaders, "_loader", scanned_in_part)
+    report = Ingestor(settings).run([docs_dir / "notes.txt"])
+    (result,) = report.files
+    assert result.outcome == "ingested" and result.tables == 1
+    assert report.warnings() == [
+        f"{result.source}: no text layer on page 2: OCR is needed to read it"
+    ]

@@ -48,3 +48,17 @@ def test_semantic_breaks_fall_at_the_least_similar_neighbours() -> None:
     assert semantic_breaks([0.9, 0.2, 0.8, 0.85], 75) == [1]
     assert semantic_breaks([0.5, 0.5], 95) == []  # no drop anywhere: no cut
     assert semantic_breaks([], 95) == []
+
+
+def test_a_split_table_repeats_its_caption_and_header_in_every_piece() -> None:
+    rows = "\n".join(f"| item {i} | {i * 10} |" for i in range(40))
+    caption = "Condensed Statements of Income"
+    text = f"Some prose before it.\n{caption}\n| Item | Value |\n|---|---|\n{rows}"
+    pieces = split_structured(text, size=40, overlap=0, tokenize=words)
+    tables = [p for p in pieces if "| item" in p]
+    assert len(tables) > 1
+    assert all(
+        p.startswith("Condensed Statements of Income\n| Item | Value |\n|---|---|") for p in tables
+    )
+    assert [line for p in tables for line in p.split("\n")[3:]] == rows.split("\n")
+    assert any(p.startswith("Some prose before it.") for p in pieces)

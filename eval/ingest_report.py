@@ -1,0 +1,120 @@
+"""Ingest a folder of real-world files as a user would, into a fresh home, and report per file.
+
+    python -m eval.ingest_report --folder DIR --out FILE.json [--label NAME]
+
+One `Ingestor.run` over the folder, timed (the embedding model is loaded before the clock
+starts). If the run dies, the exception is recorded as a crash and every file is then tried
+on its own, so the report still says what happened to each. Written for the corpus of
+`eval/realworld` (see its README); it also runs against older checkouts of `ingest`, so it
+reads the report's newer fields (warnings, tables) only where they exist.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import tempfile
+import time
+import traceback
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+_PAGES = re.compile(r"pages? ([\d, -]+):")
+
+
+def pages_named(warning: str) -> int:
+    """How many pages a "no text layer on pages 2-3, 5: ..." warning names."""
+    match = _PAGES.search(warning)
+    if not match:
+        return 0
+    count = 0
+    for span in match.group(1).split(","):
+        first, _, last = span.strip().partition("-")
+        count += int(last or first) - int(first) + 1
+    return count
+
+
+def file_rows(report: Any, folder: Path) -> list[dict[str, Any]]:
+    rows = []
+    for result in report.files:
+        warnings = list(getattr(result, "warnings", ()))
+        rows.append(
+            {
+                "file": str(Path(result.source).relative_to(folder.resolve())),
+                "outcome": result.outcome,
+                "reason": result.reason,
+                "chunks": result.chunks,
+                "tables": getattr(result, "tables", 0),
+                "warnings": warnings,
+                "pages_without_text": sum(pages_named(w) for w in warnings if "text layer" in w),
+            }
+        )
+    return rows
+
+
+def run(folder: Path, label: str) -> dict[str, Any]:
+    from ingest.pipeline import Ingestor
+    from rag_app.config import Settings
+
+    with tempfile.TemporaryDirectory(prefix="ingest-report-") as home:
+        settings = Settings(home=Path(home), collection="realworld")
+        ingestor = Ingestor(settings)
+        ingestor.store.embedder.warm_up()
+        started = time.perf_counter()
+        crash = None
+        try:
+            report = ingestor.run([folder])
+        except Exception as err:  # a crashed run is the finding, not the end of the report
+            crash = traceback.format_exception_only(type(err), err)[-1].strip()
+        seconds = time.perf_counter() - started
+        if crash is not None:
+            from ingest.pipeline import IngestReport
+
+            report = IngestReport()
+            for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+                try:
+                    report.files += ingestor.run([path], prune=False).files
+                except Exception as err:  # this file alone crashes the run
+                    from ingest.pipeline import FileResult
+
+                    reason = f"crashed the run: {type(err).__name__}: {err}"
+                    report.files.append(FileResult(str(path.resolve()), "failed", reason))
+        stats = ingestor.store.state.stats()
+        ingestor.store.close()
+    rows = file_rows(report, folder)
+    outcomes = Counter(r["outcome"] for r in rows)
+    return {
+        "label": label,
+        "folder": str(folder),
+        "crashed": crash,
+        "seconds": round(seconds, 1),
+        "files": len(rows),
+        "outcomes": dict(outcomes),
+        "chunks": stats.chunks,
+        "chunks_per_s": round(stats.chunks / seconds, 2) if seconds and crash is None else None,
+        "tables": sum(r["tables"] for r in rows),
+        "pages_without_text": sum(r["pages_without_text"] for r in rows),
+        "failures": {r["file"]: r["reason"] for r in rows if r["outcome"] == "failed"},
+        "by_file": rows,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--folder", type=Path, required=True)
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--label", default="run")
+    args = parser.parse_args(argv)
+    from eval.report import provenance, write_json
+
+    result = {**provenance(), **run(args.folder, args.label)}
+    write_json(args.out, result)
+    summary = {k: result[k] for k in ("crashed", "seconds", "files", "outcomes", "chunks")}
+    print(json.dumps(summary | {"tables": result["tables"]}, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
