@@ -1,8 +1,8 @@
 """Ingest a folder of real-world files as a user would, into a fresh home, and report per file.
 
-    python -m eval.ingest_report --folder DIR --out FILE.json [--label NAME]
+    python -m eval.ingest_report --folder DIR [--folder DIR ...] --out FILE.json [--label NAME]
 
-One `Ingestor.run` over the folder, timed (the embedding model is loaded before the clock
+One `Ingestor.run` over the folders, timed (the embedding model is loaded before the clock
 starts). If the run dies, the exception is recorded as a crash and every file is then tried
 on its own, so the report still says what happened to each. Written for the corpus of
 `eval/realworld` (see its README); it also runs against older checkouts of `ingest`, so it
@@ -36,13 +36,21 @@ def pages_named(warning: str) -> int:
     return count
 
 
-def file_rows(report: Any, folder: Path) -> list[dict[str, Any]]:
+def _relative(source: str, folders: list[Path]) -> str:
+    path = Path(source)
+    for folder in folders:
+        if path.is_relative_to(folder.resolve()):
+            return f"{folder.name}/{path.relative_to(folder.resolve())}"
+    return source
+
+
+def file_rows(report: Any, folders: list[Path]) -> list[dict[str, Any]]:
     rows = []
     for result in report.files:
         warnings = list(getattr(result, "warnings", ()))
         rows.append(
             {
-                "file": str(Path(result.source).relative_to(folder.resolve())),
+                "file": _relative(result.source, folders),
                 "outcome": result.outcome,
                 "reason": result.reason,
                 "chunks": result.chunks,
@@ -54,7 +62,7 @@ def file_rows(report: Any, folder: Path) -> list[dict[str, Any]]:
     return rows
 
 
-def run(folder: Path, label: str) -> dict[str, Any]:
+def run(folders: list[Path], label: str) -> dict[str, Any]:
     from ingest.pipeline import Ingestor
     from rag_app.config import Settings
 
@@ -65,7 +73,7 @@ def run(folder: Path, label: str) -> dict[str, Any]:
         started = time.perf_counter()
         crash = None
         try:
-            report = ingestor.run([folder])
+            report = ingestor.run(folders)
         except Exception as err:  # a crashed run is the finding, not the end of the report
             crash = traceback.format_exception_only(type(err), err)[-1].strip()
         seconds = time.perf_counter() - started
@@ -73,7 +81,8 @@ def run(folder: Path, label: str) -> dict[str, Any]:
             from ingest.pipeline import IngestReport
 
             report = IngestReport()
-            for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+            files = sorted(p for folder in folders for p in folder.rglob("*") if p.is_file())
+            for path in files:
                 try:
                     report.files += ingestor.run([path], prune=False).files
                 except Exception as err:  # this file alone crashes the run
@@ -83,11 +92,11 @@ def run(folder: Path, label: str) -> dict[str, Any]:
                     report.files.append(FileResult(str(path.resolve()), "failed", reason))
         stats = ingestor.store.state.stats()
         ingestor.store.close()
-    rows = file_rows(report, folder)
+    rows = file_rows(report, folders)
     outcomes = Counter(r["outcome"] for r in rows)
     return {
         "label": label,
-        "folder": str(folder),
+        "folders": [str(folder) for folder in folders],
         "crashed": crash,
         "seconds": round(seconds, 1),
         "files": len(rows),
@@ -103,7 +112,7 @@ def run(folder: Path, label: str) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--folder", type=Path, required=True)
+    parser.add_argument("--folder", type=Path, action="append", required=True)
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--label", default="run")
     args = parser.parse_args(argv)

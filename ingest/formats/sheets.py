@@ -19,6 +19,9 @@ def load_xlsx(data: bytes) -> Parsed:
     try:
         sections = []
         for sheet in book.worksheets:
+            # A sheet's stored size can be missing or wrong (real files say 1x1 for a full
+            # sheet); read-only mode trusts it unless told to find the size by reading.
+            sheet.reset_dimensions()
             table = markdown_table(sheet.iter_rows(values_only=True))
             if table:
                 sections.append(f"# {sheet.title}\n\n{table}")

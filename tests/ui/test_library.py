@@ -63,3 +63,29 @@ def test_collections_are_found_and_new_names_checked(settings: Settings, tmp_pat
     assert library.documents("default") == []
     with pytest.raises(ValueError, match="collection"):
         library.documents("../escape")
+
+
+def test_office_uploads_are_accepted_and_their_tables_counted(
+    settings: Settings, tmp_path: Path
+) -> None:
+    import io
+
+    import docx
+    import gradio as gr
+
+    from rag_app.ui.app import _library_tab
+
+    with gr.Blocks():
+        widget = _library_tab().files
+    assert {".pdf", ".docx", ".pptx", ".xlsx", ".csv", ".md"} <= set(widget.file_types or [])
+
+    document = docx.Document()
+    document.add_heading("Hive inspections", level=1)
+    document.add_paragraph("The hives are checked every Friday by the bee team.")
+    table = document.add_table(rows=2, cols=2)
+    for cell, text in zip(table._cells, ["Hive", "Frames", "North", "10"], strict=True):
+        cell.text = text
+    data = io.BytesIO()
+    document.save(data)
+    rows = Library(settings).upload(uploads(tmp_path, {"hives.docx": data.getvalue()}), "default")
+    assert rows == [["hives.docx", "ingested", "1 chunk, 1 table"]]
