@@ -1,6 +1,7 @@
 """Ingest a folder of real-world files as a user would, into a fresh home, and report per file.
 
     python -m eval.ingest_report --folder DIR [--folder DIR ...] --out FILE.json [--label NAME]
+    python -m eval.ingest_report --compare BEFORE.json AFTER.json --out FILE.md
 
 One `Ingestor.run` over the folders, timed (the embedding model is loaded before the clock
 starts). If the run dies, the exception is recorded as a crash and every file is then tried
@@ -110,12 +111,66 @@ def run(folders: list[Path], label: str) -> dict[str, Any]:
     }
 
 
+def _by_kind(run: dict[str, Any]) -> dict[str, Counter[str]]:
+    kinds: dict[str, Counter[str]] = {}
+    for row in run["by_file"]:
+        kind = Path(row["file"]).suffix.lower().lstrip(".") or "?"
+        kinds.setdefault(kind, Counter())[row["outcome"]] += 1
+    return kinds
+
+
+def comparison_markdown(before: dict[str, Any], after: dict[str, Any]) -> str:
+    """Both runs side by side: totals, outcomes per file type, and every file whose outcome
+    changed or that failed in either run, with the reasons."""
+
+    def total(run: dict[str, Any], key: str) -> str:
+        value = run.get(key)
+        return "–" if value is None else str(value)
+
+    lines = [
+        f"| | {before['label']} | {after['label']} |",
+        "|---|---:|---:|",
+        f"| commit | `{before.get('git_commit')}` | `{after.get('git_commit')}` |",
+        f"| run crashed | {before['crashed'] or 'no'} | {after['crashed'] or 'no'} |",
+    ]
+    for key in ("files", "seconds", "chunks", "chunks_per_s", "tables", "pages_without_text"):
+        lines.append(f"| {key.replace('_', ' ')} | {total(before, key)} | {total(after, key)} |")
+    for outcome in ("ingested", "failed"):
+        lines.append(
+            f"| {outcome} | {before['outcomes'].get(outcome, 0)} | "
+            f"{after['outcomes'].get(outcome, 0)} |"
+        )
+    kinds_before, kinds_after = _by_kind(before), _by_kind(after)
+    lines += ["", "| type | files | ingested before | ingested after |", "|---|---:|---:|---:|"]
+    for kind in sorted(set(kinds_before) | set(kinds_after)):
+        b, a = kinds_before.get(kind, Counter()), kinds_after.get(kind, Counter())
+        lines.append(f"| {kind} | {sum(a.values())} | {b['ingested']} | {a['ingested']} |")
+    rows_before = {r["file"]: r for r in before["by_file"]}
+    lines += ["", "| file | before | after |", "|---|---|---|"]
+    for row in after["by_file"]:
+        old = rows_before.get(row["file"], {"outcome": "absent", "reason": None})
+        if "failed" in (row["outcome"], old["outcome"]) or row["warnings"]:
+            said = [row["reason"] or "", *row["warnings"]]
+            lines.append(
+                f"| {row['file']} | {old['outcome']}: {old['reason'] or ''} | "
+                f"{row['outcome']}: {'; '.join(s for s in said if s)} |"
+            )
+    return "\n".join(lines) + "\n"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--folder", type=Path, action="append", required=True)
+    parser.add_argument("--folder", type=Path, action="append")
+    parser.add_argument("--compare", type=Path, nargs=2, metavar=("BEFORE", "AFTER"))
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--label", default="run")
     args = parser.parse_args(argv)
+    if args.compare:
+        before, after = (json.loads(path.read_text()) for path in args.compare)
+        args.out.write_text(comparison_markdown(before, after))
+        return 0
+    if not args.folder:
+        parser.error("--folder is needed (or --compare)")
     from eval.report import provenance, write_json
 
     result = {**provenance(), **run(args.folder, args.label)}

@@ -19,6 +19,7 @@ Markdown are laid out in reading order, top to bottom.
 from __future__ import annotations
 
 import io
+import logging
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -26,6 +27,12 @@ from typing import Any
 
 from ingest.formats.common import IngestError, Page, Parsed, clean_text, markdown_table
 from ingest.formats.ocr import Ocr
+
+# pypdf and pdfminer (under pdfplumber) log every repair they make to a damaged file
+# ("incorrect startxref pointer", "Could not get FontBBox"); the report's one line per file
+# says what matters, so only their errors get through.
+for _name in ("pypdf", "pdfminer"):
+    logging.getLogger(_name).setLevel(logging.ERROR)
 
 PageTexts = list[str]
 """The raw text of each page, in page order."""
@@ -90,11 +97,12 @@ def _one_line(err: BaseException) -> str:
     return " ".join(f"{type(err).__name__}: {err}".split())[:200]
 
 
-def _extract(data: bytes) -> tuple[PageTexts, str | None]:
+def _extract(data: bytes) -> tuple[str, PageTexts, str | None]:
+    """(the extractor that read the file, its page texts, the metadata title)."""
     errors = []
     for name, extract in EXTRACTORS.items():
         try:
-            return extract(data)
+            return (name, *extract(data))
         except PasswordRequired:
             raise
         except Exception as err:  # any parser failure: the next parser may read the file
@@ -245,10 +253,11 @@ def _blank_page_warning(blank: list[int], pages: int, ocr: bool) -> str:
 
 
 def load(data: bytes, options: PdfOptions) -> Parsed:
-    texts, title = _extract(data)
+    extractor, texts, title = _extract(data)
     if not texts:
         raise IngestError("PDF without pages")
-    _fill_blank_pages(data, texts)
+    if extractor != "pypdf":
+        _fill_blank_pages(data, texts)
     warnings = []
     tables = 0
     if options.tables:

@@ -74,6 +74,20 @@ class Stats:
     last_ingest: float | None
 
 
+_IN_BATCH = 500
+"""Values bound in one `IN (...)`: SQLite refuses a statement with more than 32,766, and one
+large document's children are more than that."""
+
+
+def _batches(values: list[str]) -> Iterator[list[str]]:
+    for start in range(0, len(values), _IN_BATCH):
+        yield values[start : start + _IN_BATCH]
+
+
+def _marks(values: list[str]) -> str:
+    return ",".join("?" * len(values))
+
+
 class CollectionState:
     """SQLite-backed documents, parents and children of one collection."""
 
@@ -204,31 +218,28 @@ class CollectionState:
 
     def duplicate_sources(self, ids: list[str]) -> dict[str, list[str]]:
         """For canonical children: the other documents that hold the same text."""
-        if not ids:
-            return {}
-        marks = ",".join("?" * len(ids))
-        rows = self._db.execute(
-            f"SELECT DISTINCT duplicate_of, source FROM chunks WHERE duplicate_of IN ({marks}) "
-            "ORDER BY source",
-            ids,
-        )
         found: dict[str, list[str]] = {}
-        for canonical, source in rows:
-            found.setdefault(canonical, []).append(source)
+        for batch in _batches(ids):
+            rows = self._db.execute(
+                "SELECT DISTINCT duplicate_of, source FROM chunks "
+                f"WHERE duplicate_of IN ({_marks(batch)}) ORDER BY source",
+                batch,
+            )
+            for canonical, source in rows:
+                found.setdefault(canonical, []).append(source)
         return found
 
     def children_with_text(self, texts: list[str], exclude_sources: list[str]) -> dict[str, str]:
         """Searchable children of other documents whose text is exactly one of `texts`."""
-        if not texts:
-            return {}
-        text_marks = ",".join("?" * len(texts))
-        source_marks = ",".join("?" * len(exclude_sources))
-        rows = self._db.execute(
-            "SELECT text, id FROM chunks WHERE kind = 'child' AND duplicate_of IS NULL "
-            f"AND text IN ({text_marks}) AND source NOT IN ({source_marks})",
-            [*texts, *exclude_sources],
-        )
-        return dict(rows)
+        found: dict[str, str] = {}
+        for batch in _batches(texts):
+            rows = self._db.execute(
+                "SELECT text, id FROM chunks WHERE kind = 'child' AND duplicate_of IS NULL "
+                f"AND text IN ({_marks(batch)}) AND source NOT IN ({_marks(exclude_sources)})",
+                [*batch, *exclude_sources],
+            )
+            found.update(rows)
+        return found
 
     def orphaned_duplicates(self) -> list[Chunk]:
         """Duplicates whose canonical is gone (its document changed or was removed)."""
@@ -244,10 +255,10 @@ class CollectionState:
             self._bump_generation(db)
 
     def get_many(self, ids: list[str]) -> dict[str, Chunk]:
-        if not ids:
-            return {}
-        marks = ",".join("?" * len(ids))
-        return {c.id: c for c in self._chunks(f"id IN ({marks})", tuple(ids))}
+        found: dict[str, Chunk] = {}
+        for batch in _batches(ids):
+            found.update((c.id, c) for c in self._chunks(f"id IN ({_marks(batch)})", tuple(batch)))
+        return found
 
     # --- bookkeeping -----------------------------------------------------------------------
     def _bump_generation(self, db: sqlite3.Connection) -> None:

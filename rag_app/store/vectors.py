@@ -22,6 +22,8 @@ if TYPE_CHECKING:
     from chromadb.api.types import Where
 
 _ADD_BATCH = 1000
+_QUERY_VARIABLES = 8000
+"""Hits (queries x results) per Chroma query: well under SQLite's 32,766 bound variables."""
 
 
 class _NoEmbedding:
@@ -172,29 +174,35 @@ class VectorIndex:
         stored = self.count()
         if len(vectors) == 0 or stored == 0:
             return [None] * len(vectors)
-        found = self._collection.query(
-            query_embeddings=vectors,
-            n_results=min(candidates, stored),
-            include=["distances", "metadatas", "documents"],
-        )
         excluded = set(exclude_sources)
         nearest: list[tuple[str, float, str] | None] = []
-        for ids, distances, metadatas, documents in zip(
-            found["ids"],
-            found["distances"] or [],
-            found["metadatas"] or [],
-            found["documents"] or [],
-            strict=True,
-        ):
-            match = next(
-                (
-                    (i, 1.0 - d, doc or "")
-                    for i, d, m, doc in zip(ids, distances, metadatas, documents, strict=True)
-                    if (m or {}).get("source") not in excluded
-                ),
-                None,
+        # Chroma reads the metadata of every hit with one SQL `IN (...)`: a single query over
+        # all of a large document's children (a 1,031-page manual: thousands of vectors, x
+        # `candidates` hits) passed SQLite's 32,766-variable limit and ended the ingest with
+        # "too many SQL variables". Queries go in batches that stay far below it.
+        step = max(1, _QUERY_VARIABLES // candidates)
+        for start in range(0, len(vectors), step):
+            found = self._collection.query(
+                query_embeddings=vectors[start : start + step],
+                n_results=min(candidates, stored),
+                include=["distances", "metadatas", "documents"],
             )
-            nearest.append(match)
+            for ids, distances, metadatas, documents in zip(
+                found["ids"],
+                found["distances"] or [],
+                found["metadatas"] or [],
+                found["documents"] or [],
+                strict=True,
+            ):
+                match = next(
+                    (
+                        (i, 1.0 - d, doc or "")
+                        for i, d, m, doc in zip(ids, distances, metadatas, documents, strict=True)
+                        if (m or {}).get("source") not in excluded
+                    ),
+                    None,
+                )
+                nearest.append(match)
         return nearest
 
     def vectors_of(self, ids: list[str]) -> tuple[list[str], np.ndarray]:
