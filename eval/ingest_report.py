@@ -112,11 +112,20 @@ def run(folders: list[Path], label: str) -> dict[str, Any]:
 
 
 def _by_kind(run: dict[str, Any]) -> dict[str, Counter[str]]:
+    """Outcomes per file type; a file "skipped" as unchanged was stored by this run before it
+    crashed (the per-file retry found it there), so it counts as ingested."""
     kinds: dict[str, Counter[str]] = {}
     for row in run["by_file"]:
         kind = Path(row["file"]).suffix.lower().lstrip(".") or "?"
-        kinds.setdefault(kind, Counter())[row["outcome"]] += 1
+        outcome = "ingested" if row["outcome"] == "skipped" else row["outcome"]
+        kinds.setdefault(kind, Counter())[outcome] += 1
     return kinds
+
+
+def _said(row: dict[str, Any]) -> str:
+    details = [row.get("reason") or "", *row.get("warnings", [])]
+    detail = "; ".join(d for d in details if d)
+    return f"{row['outcome']}: {detail}" if detail else row["outcome"]
 
 
 def comparison_markdown(before: dict[str, Any], after: dict[str, Any]) -> str:
@@ -135,7 +144,7 @@ def comparison_markdown(before: dict[str, Any], after: dict[str, Any]) -> str:
     ]
     for key in ("files", "seconds", "chunks", "chunks_per_s", "tables", "pages_without_text"):
         lines.append(f"| {key.replace('_', ' ')} | {total(before, key)} | {total(after, key)} |")
-    for outcome in ("ingested", "failed"):
+    for outcome in ("ingested", "skipped", "failed"):
         lines.append(
             f"| {outcome} | {before['outcomes'].get(outcome, 0)} | "
             f"{after['outcomes'].get(outcome, 0)} |"
@@ -150,11 +159,7 @@ def comparison_markdown(before: dict[str, Any], after: dict[str, Any]) -> str:
     for row in after["by_file"]:
         old = rows_before.get(row["file"], {"outcome": "absent", "reason": None})
         if "failed" in (row["outcome"], old["outcome"]) or row["warnings"]:
-            said = [row["reason"] or "", *row["warnings"]]
-            lines.append(
-                f"| {row['file']} | {old['outcome']}: {old['reason'] or ''} | "
-                f"{row['outcome']}: {'; '.join(s for s in said if s)} |"
-            )
+            lines.append(f"| {row['file']} | {_said(old)} | {_said(row)} |")
     return "\n".join(lines) + "\n"
 
 

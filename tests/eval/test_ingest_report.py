@@ -38,4 +38,4 @@ def test_comparison_lists_changed_and_failed_files() -> None:
     after = run("after", [row("a.pdf", "ingested"), row("b.md", "ingested")], None)
     text = comparison_markdown(before, after)
     assert "| run crashed | X | no |" in text and "| pdf | 1 | 0 | 1 |" in text
-    assert "| a.pdf | failed: encrypted PDF | ingested:  |" in text and "b.md |" not in text
+    assert "| a.pdf | failed: encrypted PDF | ingested |" in text and "b.md |" not in text

@@ -207,3 +207,15 @@ def test_file_name_titles_give_way_to_the_file_name() -> None:
         pdf._useful_title(" DistilBERT, a distilled\n version ")
         == "DistilBERT, a distilled version"
     )
+
+
+def test_rows_stacked_in_one_box_per_column_are_unstacked() -> None:
+    rows = [["How many", "Total"], ["Files\nDirectories\nDevelopers", "17243\n1005\n14"]]
+    assert pdf.unstack_rows(rows) == [
+        ["How many", "Total"],
+        ["Files", "17243"],
+        ["Directories", "1005"],
+        ["Developers", "14"],
+    ]
+    ragged = [["Note\nspanning two lines", "3"]]
+    assert pdf.unstack_rows(ragged) == ragged  # line counts differ: a wrapped cell, kept
