@@ -36,6 +36,9 @@ SUFFIXES = {
 }
 MARKDOWN_TYPES = frozenset({"markdown", "html", "docx", "xlsx"})
 """Types whose text marks headings with `#` lines, so chunking follows them."""
+_FIRST_HEADING_TITLED = MARKDOWN_TYPES - {"xlsx"}
+"""Of those, the ones whose first heading names the document when nothing else does (a
+workbook's first heading is only its first sheet's name: the file name says more)."""
 
 
 @dataclass(frozen=True)
@@ -128,8 +131,8 @@ def parse(raw: RawFile, options: ParseOptions | None = None) -> SourceDocument:
         raise IngestError("no extractable text")
     title = parsed.title
     if not title:
-        markdown = raw.doc_type in ("markdown", "html", "docx")
-        title = _markdown_title(parsed.text, raw.path) if markdown else raw.path.stem
+        by_heading = raw.doc_type in _FIRST_HEADING_TITLED
+        title = _markdown_title(parsed.text, raw.path) if by_heading else raw.path.stem
     return SourceDocument(
         source=str(raw.path.resolve()),
         text=parsed.text,

@@ -73,14 +73,15 @@ def _header_rows(rows: list[list[str]]) -> int:
     while (
         count < len(rows) - 1
         and not rows[count][0]
-        and not any(_is_figure(c) and not _YEAR.match(c) for c in rows[count])
+        and not any(_is_figure(c) and not YEAR.match(c) for c in rows[count])
     ):
         count += 1
     return count
 
 
 _FIGURE = re.compile(r"^[($\-–—]*\s*[\d.,]+\s*%?\)?$")
-_YEAR = re.compile(r"^(19|20)\d\d$")
+YEAR = re.compile(r"^(19|20)\d\d$")
+"""A year, which is a figure in form but a label in tables and references."""
 
 
 def _is_figure(cell: str) -> bool:
@@ -123,6 +124,12 @@ def markdown_table(rows: Iterable[Sequence[object]]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(row) + " |" for row in grid[count:]]
     return "\n".join(lines)
+
+
+def unreadable(kind: str, err: Exception) -> IngestError:
+    """The refusal for a file of `kind` (DOCX, PPTX, XLSX) that its library cannot open: the
+    libraries raise zipfile, lxml, KeyError and their own errors alike, so the type is named."""
+    return IngestError(f"not a readable {kind} file ({type(err).__name__}: {err})")
 
 
 def decode_text(data: bytes) -> str:

@@ -12,7 +12,7 @@ import io
 import re
 from typing import Any
 
-from ingest.formats.common import IngestError, Parsed, clean_text, markdown_table
+from ingest.formats.common import Parsed, clean_text, markdown_table, unreadable
 
 _HEADING_STYLE = re.compile(r"^heading\s*([1-9])$", re.IGNORECASE)
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
@@ -71,8 +71,8 @@ def load(data: bytes) -> Parsed:
 
     try:
         document = docx.Document(io.BytesIO(data))
-    except Exception as err:  # python-docx raises zipfile, lxml and KeyError alike
-        raise IngestError(f"not a readable DOCX file ({type(err).__name__}: {err})") from None
+    except Exception as err:  # whatever the library raises for a broken file
+        raise unreadable("DOCX", err) from None
     title = (document.core_properties.title or "").strip() or None
     blocks: list[str] = []
     tables = 0

@@ -25,7 +25,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ingest.formats.common import IngestError, Page, Parsed, clean_text, markdown_table
+from ingest.formats.common import (
+    YEAR,
+    IngestError,
+    Page,
+    Parsed,
+    clean_text,
+    markdown_table,
+)
 from ingest.formats.ocr import Ocr
 
 # pypdf and pdfminer (under pdfplumber) log every repair they make to a damaged file
@@ -124,9 +131,9 @@ def _fill_blank_pages(data: bytes, texts: PageTexts) -> None:
         texts[i] = second[i]
 
 
-_NUMBER = re.compile(r"(?<![\w.])\(?[$€£]?\d[\d,]*(?:\.\d+)?%?\)?(?![\w.])")
-_FIGURE = re.compile(r"^\(?[$€£]?\d[\d,]*(?:\.\d+)?%?\)?$")
-_YEAR = re.compile(r"^(19|20)\d\d$")
+_FIGURE_BODY = r"\(?[$€£]?\d[\d,]*(?:\.\d+)?%?\)?"
+_NUMBER = re.compile(rf"(?<![\w.]){_FIGURE_BODY}(?![\w.])")
+_FIGURE = re.compile(rf"^{_FIGURE_BODY}$")
 _WORDS = re.compile(r"\w+")
 
 
@@ -134,9 +141,9 @@ def _figure_row(line: str) -> bool:
     """Two or more figures (years aside: references and dates are full of them), the last
     word one of them, as in "Net revenue $ 12,949 $ 15,321": a row of a table, where a line
     of prose that cites numbers ends in words or punctuation."""
-    figures = [f for f in _NUMBER.findall(line) if not _YEAR.match(f.strip("()$€£%"))]
+    figures = [f for f in _NUMBER.findall(line) if not YEAR.match(f.strip("()$€£%"))]
     last = line.split()[-1] if line.split() else ""
-    return len(figures) >= 2 and _FIGURE.match(last) is not None and not _YEAR.match(last)
+    return len(figures) >= 2 and _FIGURE.match(last) is not None and not YEAR.match(last)
 
 
 def looks_tabular(text: str) -> bool:
@@ -191,7 +198,7 @@ def unstack_rows(rows: list[list[str | None]]) -> list[list[str | None]]:
     return out
 
 
-def table_page(page: Any, page_text: str) -> tuple[str, int] | None:
+def _table_page(page: Any, page_text: str) -> tuple[str, int] | None:
     """The page as text with its tables in Markdown, or None when it has no plausible table."""
     page_words = set(_WORDS.findall(page_text.lower()))
     tables = []
@@ -217,7 +224,7 @@ def table_page(page: Any, page_text: str) -> tuple[str, int] | None:
     return "\n".join(part for part in parts if part.strip()), len(tables)
 
 
-def _tables(data: bytes, texts: PageTexts) -> int:
+def extract_tables(data: bytes, texts: PageTexts) -> int:
     """Rewrites the tabular pages of `texts` in place; the number of tables found."""
     candidates = [i for i, text in enumerate(texts) if looks_tabular(text)]
     if not candidates:
@@ -227,7 +234,7 @@ def _tables(data: bytes, texts: PageTexts) -> int:
     found = 0
     with pdfplumber.open(io.BytesIO(data), password="") as pdf:
         for i in candidates:
-            result = table_page(pdf.pages[i], texts[i])
+            result = _table_page(pdf.pages[i], texts[i])
             if result is not None:
                 texts[i], count = result
                 found += count
@@ -280,7 +287,7 @@ def load(data: bytes, options: PdfOptions) -> Parsed:
     tables = 0
     if options.tables:
         try:
-            tables = _tables(data, texts)
+            tables = extract_tables(data, texts)
         except Exception as err:  # the page text stands without its tables
             warnings.append(f"tables not extracted ({_one_line(err)})")
     pages = [clean_text(text) for text in texts]

@@ -7,7 +7,7 @@ import io
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from ingest.formats.common import IngestError, Page, Parsed, clean_text, markdown_table
+from ingest.formats.common import Page, Parsed, clean_text, markdown_table, unreadable
 
 
 def _reading_order(shapes: Iterable[Any]) -> list[Any]:
@@ -39,8 +39,8 @@ def load(data: bytes) -> Parsed:
 
     try:
         deck = Presentation(io.BytesIO(data))
-    except Exception as err:  # python-pptx raises zipfile, lxml and KeyError alike
-        raise IngestError(f"not a readable PPTX file ({type(err).__name__}: {err})") from None
+    except Exception as err:  # whatever the library raises for a broken file
+        raise unreadable("PPTX", err) from None
     pages: list[Page] = []
     tables = 0
     for number, slide in enumerate(deck.slides, start=1):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import io
 
-from ingest.formats.common import IngestError, Parsed, decode_text, markdown_table
+from ingest.formats.common import Parsed, decode_text, markdown_table, unreadable
 
 
 def load_xlsx(data: bytes) -> Parsed:
@@ -14,8 +14,8 @@ def load_xlsx(data: bytes) -> Parsed:
 
     try:
         book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception as err:  # openpyxl raises zipfile, KeyError and its own errors alike
-        raise IngestError(f"not a readable XLSX file ({type(err).__name__}: {err})") from None
+    except Exception as err:  # whatever the library raises for a broken file
+        raise unreadable("XLSX", err) from None
     try:
         sections = []
         for sheet in book.worksheets:
