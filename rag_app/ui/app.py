@@ -18,7 +18,7 @@ from rag_app.config import Settings, get_settings
 from rag_app.errors import is_user_fixable, one_line
 from rag_app.retrieval.rerank import reranker_in_use
 from rag_app.ui.chat import MODES, Chat, Choices, Mode
-from rag_app.ui.library import DOCUMENT_COLUMNS, RESULT_COLUMNS, SUFFIXES, Library
+from rag_app.ui.library import DOCUMENT_COLUMNS, RESULT_COLUMNS, Library
 from rag_app.ui.render import DEBUG_COLUMNS, notice_html
 
 log = logging.getLogger(__name__)
@@ -136,9 +136,10 @@ def _chat_tab(settings: Settings) -> ChatTab:
 def _library_tab() -> LibraryTab:
     with gr.Row():
         with gr.Column():
+            # No `file_types`: Gradio would drop any other file in the browser without a word,
+            # where the server names it with the reason ("unsupported file type '.xyz'").
             files = gr.File(
                 file_count="multiple",
-                file_types=sorted(SUFFIXES),
                 label="Add documents: PDF, Word, PowerPoint, Excel, CSV, Markdown, HTML or text",
                 elem_id="upload",
             )

@@ -9,12 +9,9 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from ingest.loaders import SUFFIXES
 from ingest.pipeline import FileResult, IngestReport, ingest_paths, remove_documents
 from rag_app.config import Settings
 from rag_app.store.state import CollectionState
-
-__all__ = ["DOCUMENT_COLUMNS", "RESULT_COLUMNS", "SUFFIXES", "Library"]
 
 DOCUMENT_COLUMNS = ["title", "type", "file", "source"]
 RESULT_COLUMNS = ["file", "result", "detail"]
