@@ -33,6 +33,9 @@ PARTS: dict[str, list[str]] = {
     "scale": ["bench.scale_bench"],
     "startup": ["bench.startup_bench"],
     "pdf": ["bench.pdf_bench"],
+    "llm": ["bench.llm_bench"],
+    "embed": ["bench.embed_bench"],
+    "stream": ["bench.stream_bench"],
 }
 
 

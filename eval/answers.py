@@ -18,6 +18,7 @@ import hashlib
 import json
 import math
 import re
+import statistics
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -39,7 +40,15 @@ RAGAS_METRICS = (
     "semantic_similarity",
 )
 CHECKS = ("citation_validity", "citation_support", "cited_any")
-ANSWER_KEYS = ("answer", "abstained", "contexts", "citations", "invalid_citations", "timings")
+ANSWER_KEYS = (
+    "answer",
+    "abstained",
+    "contexts",
+    "citations",
+    "invalid_citations",
+    "timings",
+    "usage",
+)
 # Sentence ends, keeping trailing citation markers with their sentence: "A [1]. B [2]."
 _SENTENCE_END = re.compile(r"(?<=[.!?])(?:\[\d+\])*\s+(?=[A-Z0-9\"'(`])")
 _MARKER = re.compile(r"\[(\d+)\]")
@@ -114,17 +123,26 @@ def answer_record(answer: Answer) -> dict[str, Any]:
         "citations": [p.n for p in answer.citations],
         "invalid_citations": answer.invalid_citations,
         "timings": answer.timings,
+        "usage": answer.usage.to_json() if answer.usage else None,
     }
 
 
 class Scorer:
     """RAGAS metrics plus our citation checks for one answered question. Without a judge
-    (`judge=None`) only the judge-free ones are scored; the others stay unmeasured (NaN)."""
+    (`judge=None`) only the judge-free ones are scored; the others stay unmeasured (NaN). With
+    `ragas_judge=False` the judge checks citation support only: RAGAS's judged metrics cost
+    minutes per answer on 2 cores, the support verdicts seconds."""
 
     def __init__(
-        self, judge: Any | None, embeddings: Any, timeout_s: int, relevancy_questions: int = 3
+        self,
+        judge: Any | None,
+        embeddings: Any,
+        timeout_s: int,
+        relevancy_questions: int = 3,
+        ragas_judge: bool = True,
     ) -> None:
         self.judge = judge
+        self.ragas_judge = ragas_judge
         self.embeddings = embeddings
         self.timeout_s = timeout_s
         self.relevancy_questions = relevancy_questions
@@ -141,7 +159,7 @@ class Scorer:
         )
 
         metrics: dict[str, Any] = {}
-        if self.judge is not None:
+        if self.judge is not None and self.ragas_judge:
             metrics["faithfulness"] = Faithfulness()
             metrics["answer_relevancy"] = AnswerRelevancy(strictness=self.relevancy_questions)
             metrics["context_precision"] = (
@@ -274,7 +292,31 @@ def summarise(records: list[Record]) -> dict[str, Any]:
             "answer": latency(answered, "llm"),
             "retrieve": latency(records, "retrieve"),
         },
+        "prompt": prompt_sizes(answered),
     }
+
+
+def prompt_sizes(records: list[Record]) -> dict[str, float]:
+    """Medians of what the LLM reported per answer: where the time to first token went."""
+    usages = [r.answer["usage"] for r in records if r.answer.get("usage")]
+
+    def median(key: str) -> float:
+        values = [u[key] for u in usages if u.get(key) is not None]
+        return float(statistics.median(values)) if values else math.nan
+
+    keys = ("prompt_tokens", "cached_tokens", "prefill_tokens_per_s", "output_tokens")
+    return {"answers": float(len(usages)), **{key: median(key) for key in keys}}
+
+
+def prompt_line(sizes: Mapping[str, float]) -> str:
+    if not sizes.get("answers"):
+        return "The LLM reported no token counts."
+    return (
+        f"Prompt per answer (median of {sizes['answers']:.0f}): {sizes['prompt_tokens']:.0f} "
+        f"tokens, {sizes['cached_tokens']:.0f} of them reused from the previous prompt; "
+        f"prefill {sizes['prefill_tokens_per_s']:.1f} tokens/s; "
+        f"{sizes['output_tokens']:.0f} tokens generated."
+    )
 
 
 def fingerprint(settings: Settings, extra: Mapping[str, Any]) -> dict[str, Any]:
@@ -336,7 +378,7 @@ class AnswerEvaluation:
         records: dict[str, Record] = {}
         for data in self._saved_lines():
             if data["id"] in by_id:  # the last line per question wins
-                answer = {k: data[k] for k in ANSWER_KEYS}
+                answer = {k: data.get(k) for k in ANSWER_KEYS}  # "usage" is newer than some
                 records[data["id"]] = Record(by_id[data["id"]], answer, data.get("scores"))
         return records
 
@@ -416,6 +458,8 @@ def write_answers_report(
             {stage: values for stage, values in lat.items()}, ["p50_ms", "p95_ms"], "latency"
         ),
         "",
+        prompt_line(s.get("prompt", {})),
+        "",
         f"Answer model `{config.get('llm_model')}`, judge `{config.get('judge')}`. "
         f"Commit {summary['git_commit']}, {summary['date']}, "
         f"wall time {summary['wall_seconds']} s.",
@@ -445,6 +489,7 @@ def evaluate_answers(
     seed: int = 0,
     unanswerable: str | None = None,
     relevancy_questions: int = 3,
+    judge_metrics: str = "all",
     fresh: bool = False,
     progress: bool = False,
     judge_llm: Any = None,
@@ -478,6 +523,7 @@ def evaluate_answers(
             "docs": str(docs.resolve()),
             "questions_file": str(questions_file.resolve()),
             "relevancy_questions": relevancy_questions,
+            "judge_metrics": judge_metrics if judged else "none",
         },
     )
     if fresh and out.exists():
@@ -490,6 +536,7 @@ def evaluate_answers(
         get_embedder(settings.embedding_model, settings.embedding_batch_size),
         settings.judge_timeout_s,
         relevancy_questions,
+        ragas_judge=judge_metrics == "all",
     )
     evaluation = AnswerEvaluation(out, lambda q: chain.invoke({"question": q}), scorer, config)
     records = evaluation.run(questions, progress)

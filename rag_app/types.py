@@ -110,6 +110,48 @@ class Passage(BaseModel):
         return self.model_dump(include={"n", "source", "section", "page", "text"})
 
 
+class LLMUsage(BaseModel):
+    """What the answer's LLM call cost, as its backend reported it: the figures that prefix
+    caching and the context budget are judged by."""
+
+    model_config = ConfigDict(frozen=True)
+
+    prompt_tokens: int = Field(description="Tokens in the prompt, counted by the LLM itself.")
+    cached_tokens: int = Field(
+        0, description="Prompt tokens whose KV state was reused rather than computed again."
+    )
+    output_tokens: int = Field(0, description="Tokens generated.")
+    prefill_seconds: float | None = Field(
+        None, description="Time computing the uncached prompt tokens (local backend only)."
+    )
+    generation_seconds: float | None = Field(
+        None, description="Time generating (local backend only)."
+    )
+
+    @property
+    def prefill_tokens_per_s(self) -> float | None:
+        computed = self.prompt_tokens - self.cached_tokens
+        if not self.prefill_seconds or computed <= 0:
+            return None
+        return computed / self.prefill_seconds
+
+    @property
+    def generation_tokens_per_s(self) -> float | None:
+        if not self.generation_seconds or self.output_tokens <= 0:
+            return None
+        return self.output_tokens / self.generation_seconds
+
+    def to_json(self) -> dict[str, Any]:
+        rates = {
+            "prefill_tokens_per_s": self.prefill_tokens_per_s,
+            "generation_tokens_per_s": self.generation_tokens_per_s,
+        }
+        return {
+            **self.model_dump(),
+            **{k: None if v is None else round(v, 1) for k, v in rates.items()},
+        }
+
+
 class Answer(BaseModel):
     """What the chain returns: the answer, the passages it cites and those it read."""
 
@@ -134,6 +176,9 @@ class Answer(BaseModel):
     timings: dict[str, float] = Field(
         default_factory=dict, description="Seconds spent per stage (retrieve, llm, ...)."
     )
+    usage: LLMUsage | None = Field(
+        None, description="Tokens and speed of the LLM call; None when no LLM was asked."
+    )
     delta: str = Field("", description="While streaming: the text added since the previous Answer.")
     complete: bool = Field(
         True, description="False on the partial Answers `stream` yields before the last."
@@ -146,4 +191,5 @@ class Answer(BaseModel):
             "citations": [passage.citation_json() for passage in self.citations],
             "abstained": self.abstained,
             "timings": {stage: round(seconds, 4) for stage, seconds in self.timings.items()},
+            "usage": self.usage.to_json() if self.usage else None,
         }

@@ -57,11 +57,23 @@ class ScriptedReranker:
 class ScriptedOpenAI:
     """Just enough of an OpenAI-compatible /v1/chat/completions (streamed) to stand in for
     Ollama or vLLM: `reply(messages)` writes each answer, sent a word at a time; every request
-    body is kept in `requests`. Use as a context manager; `url` is the base URL."""
+    body is kept in `requests`; a request for usage gets `usage` (prompt, cached, completion
+    tokens) in a last chunk, as OpenAI sends it. `first_delay` stands for prefill before the
+    first word; `first_sent` holds the epoch time each request's first word left. Use as a
+    context manager; `url` is the base URL."""
 
-    def __init__(self, reply: Callable[[list[dict[str, Any]]], str], delay: float = 0.0) -> None:
+    def __init__(
+        self,
+        reply: Callable[[list[dict[str, Any]]], str],
+        delay: float = 0.0,
+        usage: tuple[int, int, int] = (120, 100, 9),
+        first_delay: float = 0.0,
+    ) -> None:
         self.reply = reply
         self.delay = delay
+        self.usage = usage
+        self.first_delay = first_delay
+        self.first_sent: list[float] = []
         self.requests: list[dict[str, Any]] = []
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}/v1"
@@ -76,11 +88,17 @@ class ScriptedOpenAI:
                 self.send_response(200)
                 self.send_header("Content-Type", "text/event-stream")
                 self.end_headers()
-                for piece in re.findall(r"\S+\s*", owner.reply(body["messages"])):
+                time.sleep(owner.first_delay)
+                for i, piece in enumerate(re.findall(r"\S+\s*", owner.reply(body["messages"]))):
                     event = json.dumps(_chunk(body["model"], piece))
                     self.wfile.write(f"data: {event}\n\n".encode())
                     self.wfile.flush()
+                    if i == 0:
+                        owner.first_sent.append(time.time())
                     time.sleep(owner.delay)
+                if (body.get("stream_options") or {}).get("include_usage"):
+                    event = json.dumps(_usage(body["model"], owner.usage))
+                    self.wfile.write(f"data: {event}\n\n".encode())
                 self.wfile.write(b"data: [DONE]\n\n")
 
             def log_message(self, *args: object) -> None:
@@ -104,4 +122,21 @@ def _chunk(model: str, piece: str) -> dict[str, Any]:
         "created": 0,
         "model": model,
         "choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": None}],
+    }
+
+
+def _usage(model: str, usage: tuple[int, int, int]) -> dict[str, Any]:
+    prompt, cached, completion = usage
+    return {
+        "id": "x",
+        "object": "chat.completion.chunk",
+        "created": 0,
+        "model": model,
+        "choices": [],
+        "usage": {
+            "prompt_tokens": prompt,
+            "completion_tokens": completion,
+            "total_tokens": prompt + completion,
+            "prompt_tokens_details": {"cached_tokens": cached},
+        },
     }

@@ -86,8 +86,12 @@ def test_ask_json_end_to_end_with_the_tiny_llm(docs_dir: Path, rag_home: Path) -
     done = run_cli("ask", "When is the tool shed closed?", "--json", env=env)
     assert done.returncode == 0, done.stderr
     answer = json.loads(done.stdout)
-    assert set(answer) == {"answer", "citations", "abstained", "timings"}
+    assert set(answer) == {"answer", "citations", "abstained", "timings", "usage"}
     assert answer["timings"]["retrieve"] > 0
+    assert answer["timings"]["llm"] >= answer["timings"]["first_token"] > 0
+    usage = answer["usage"]  # one fresh process: nothing cached before the first prompt
+    assert usage["prompt_tokens"] > 100 and usage["cached_tokens"] < 10
+    assert usage["prefill_tokens_per_s"] > 0 and usage["output_tokens"] > 0
     assert isinstance(answer["answer"], str) and answer["answer"]
     for citation in answer["citations"]:
         assert set(citation) == {"n", "source", "section", "page", "text"}

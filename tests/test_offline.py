@@ -49,4 +49,7 @@ def test_openai_compatible_endpoint_answers(
     assert answer.citations and answer.citations[0].n == 1
     sent = openai_stub.requests[-1]
     assert sent["model"] == "llama3.2" and sent["stream"] is True
+    assert answer.usage is not None  # the endpoint's own counts, asked for with the stream
+    assert (answer.usage.prompt_tokens, answer.usage.cached_tokens) == (120, 100)
+    assert answer.usage.output_tokens == 9
     assert no_network == []

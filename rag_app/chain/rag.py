@@ -24,7 +24,7 @@ from rag_app.protocols import ParentStore, Reranker, Retriever
 from rag_app.retrieval.context import CountTokens, build_passages
 from rag_app.retrieval.fusion import reciprocal_rank_fusion
 from rag_app.retrieval.rerank import rerank_depth, rerank_threshold
-from rag_app.types import Answer, Filters, Passage, ScoredChunk
+from rag_app.types import Answer, Filters, LLMUsage, Passage, ScoredChunk
 
 
 class ChainState(BaseModel):
@@ -82,6 +82,12 @@ class SharedParts:
 
         return make_chat_model(self.settings)
 
+    @cached_property
+    def count_tokens(self) -> CountTokens:
+        from rag_app.models.llm import llm_token_counter
+
+        return llm_token_counter(self.settings)
+
 
 class Components:
     """The chain's parts: the overridden ones as given, the rest built lazily from settings."""
@@ -130,7 +136,8 @@ class Components:
 
     @cached_property
     def count_tokens(self) -> CountTokens:
-        return self.store.embedder.count_tokens
+        """The context budget is counted in the answering LLM's tokens."""
+        return self.shared.count_tokens
 
     @cached_property
     def llm(self) -> BaseChatModel:
@@ -288,6 +295,24 @@ def retrieve_stage(parts: Components) -> Runnable[ChainState, ChainState]:
     return RunnableLambda(retrieve, name="retrieve")
 
 
+def llm_usage(message: Any) -> LLMUsage | None:
+    """The usage a chat model reports in LangChain's standard `usage_metadata` (the local
+    backend, and OpenAI-compatible servers asked for `stream_usage`), with llama.cpp's timings
+    from `response_metadata` where present."""
+    reported = getattr(message, "usage_metadata", None)
+    if not reported:
+        return None
+    details = reported.get("input_token_details") or {}
+    meta = getattr(message, "response_metadata", None) or {}
+    return LLMUsage(
+        prompt_tokens=reported.get("input_tokens", 0),
+        cached_tokens=details.get("cache_read", 0),
+        output_tokens=reported.get("output_tokens", 0),
+        prefill_seconds=meta.get("prefill_seconds"),
+        generation_seconds=meta.get("generation_seconds"),
+    )
+
+
 def _normalise(text: str) -> str:
     return re.sub(r"[^a-z ]", "", text.lower())
 
@@ -317,6 +342,15 @@ class AnswerStage(Runnable[ChainState, Answer]):
             AIMessage(example["answer"]),
             HumanMessage(answer.format(passages=passages, question=state.standalone)),
         ]
+
+    def warm_up(self) -> None:
+        """Computes the prompt's fixed part (rules and worked example) once, so the first
+        question reuses it like every later one; a local model only, for an endpoint it would
+        be a paid request."""
+        if self.parts.settings.llm_backend != "llamacpp":
+            return
+        empty = ChainState(question="-", standalone="")
+        self.parts.llm.invoke(self.messages(empty), max_tokens=1)
 
     def _answer(self, state: ChainState, text: str, **extra: Any) -> Answer:
         extra.setdefault("timings", state.timings)
@@ -348,7 +382,9 @@ class AnswerStage(Runnable[ChainState, Answer]):
         started = time.perf_counter()
         text = ""
         first_token: float | None = None
+        usage: LLMUsage | None = None
         for message in self.parts.llm.stream(self.messages(state), config):
+            usage = llm_usage(message) or usage
             delta = _text(message)
             if not delta:
                 continue
@@ -363,7 +399,9 @@ class AnswerStage(Runnable[ChainState, Answer]):
         }
         checked = clean_citations(text, state.passages)
         if self._says_abstain(checked.text):
-            yield self._answer(state, self.abstain_text, abstained=True, timings=timings)
+            yield self._answer(
+                state, self.abstain_text, abstained=True, timings=timings, usage=usage
+            )
             return
         yield self._answer(
             state,
@@ -371,6 +409,7 @@ class AnswerStage(Runnable[ChainState, Answer]):
             citations=checked.cited,
             invalid_citations=checked.invalid,
             timings=timings,
+            usage=usage,
         )
 
 

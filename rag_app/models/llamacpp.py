@@ -1,4 +1,5 @@
-"""LangChain's llama.cpp chat model, made safe to share between threads."""
+"""LangChain's llama.cpp chat model, made safe to share between threads and made to report
+what each generation cost."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from typing import Any
 from langchain_community.chat_models import ChatLlamaCpp
 from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.language_models.chat_models import generate_from_stream
-from langchain_core.messages import BaseMessage
+from langchain_core.messages import AIMessageChunk, BaseMessage
+from langchain_core.messages.ai import UsageMetadata
 from langchain_core.outputs import ChatGenerationChunk, ChatResult
 from pydantic import PrivateAttr
 
@@ -21,7 +23,13 @@ class SerialChatLlamaCpp(ChatLlamaCpp):
 
     The turn is a plain lock, not an RLock: LangChain's async path (`ainvoke`, `astream`, and
     so RAGAS) pulls a sync stream one chunk at a time from whichever executor thread is free,
-    so the thread that ends a stream is not always the one that began it."""
+    so the thread that ends a stream is not always the one that began it.
+
+    Every stream ends with an empty chunk carrying LangChain's `usage_metadata` (prompt tokens,
+    and under `input_token_details["cache_read"]` those whose KV state llama.cpp reused from
+    the previous prompt) and, in `response_metadata`, llama.cpp's own prefill and generation
+    seconds. ChatLlamaCpp reports none of it, and prefix reuse is only visible in these
+    counters."""
 
     _turn: threading.Lock = PrivateAttr(default_factory=threading.Lock)
 
@@ -44,5 +52,34 @@ class SerialChatLlamaCpp(ChatLlamaCpp):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
+        import llama_cpp
+
         with self._turn:
+            context = self.client._ctx.ctx
+            llama_cpp.llama_perf_context_reset(context)
             yield from super()._stream(messages, stop, run_manager, **kwargs)
+            llama_cpp.llama_synchronize(context)  # the counters are added up on synchronising
+            yield _usage_chunk(llama_cpp.llama_perf_context(context), self.client.n_tokens)
+
+
+def _usage_chunk(perf: Any, n_tokens: int) -> ChatGenerationChunk:
+    """llama.cpp counts a decode of more than one token as prefill (`n_p_eval`) and each
+    single-token decode as generation (`n_eval`); the context then holds the prompt plus every
+    generated token but the last, so what it holds beyond both counts was reused."""
+    generated = int(perf.n_eval) if perf.t_eval_ms > 0 else 0  # llama.cpp reports 0 as 1
+    computed = int(perf.n_p_eval) if perf.t_p_eval_ms > 0 else 0
+    prompt = max(n_tokens - generated, 0)
+    cached = max(prompt - computed, 0)
+    usage = UsageMetadata(
+        input_tokens=prompt,
+        output_tokens=generated,
+        total_tokens=prompt + generated,
+        input_token_details={"cache_read": cached},
+    )
+    timings = {
+        "prefill_seconds": perf.t_p_eval_ms / 1000,
+        "generation_seconds": perf.t_eval_ms / 1000,
+    }
+    return ChatGenerationChunk(
+        message=AIMessageChunk(content="", usage_metadata=usage, response_metadata=timings)
+    )

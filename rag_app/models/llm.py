@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import atexit
 import os
+from collections.abc import Callable
 from functools import lru_cache
 
 from langchain_core.language_models import BaseChatModel
@@ -24,15 +25,73 @@ def make_chat_model(settings: Settings) -> BaseChatModel:
         settings.llm_max_tokens,
         settings.llm_temperature,
         settings.llm_seed,
+        settings.llm_prompt_cache_mb,
     )
+
+
+def llm_token_counter(settings: Settings) -> Callable[[str], int]:
+    """Counts text in the answering LLM's own tokens, the unit its prefill time and context
+    window are spent in (the embedder's WordPiece count ran 10-30 % off it on prose, more on
+    code and figures). A local GGUF loads its vocabulary alone for this, not the weights;
+    for an OpenAI-compatible endpoint, whose tokenizer is not known offline, cl100k_base
+    (bundled with llama-index) stands in."""
+    if settings.llm_backend == "openai":
+        import tiktoken
+
+        encoding = tiktoken.get_encoding("cl100k_base")
+        return lambda text: len(encoding.encode(text, disallowed_special=()))
+    return _gguf_counter(str(resolve_gguf(settings.llm_model, settings.models_dir)))
+
+
+@lru_cache(maxsize=2)
+def _gguf_counter(path: str) -> Callable[[str], int]:
+    """llama.cpp's C API on a vocabulary-only load: `Llama(vocab_only=True)` would also make
+    a context, and warn on every start that it exceeds the (absent) training context."""
+    import logging
+
+    import llama_cpp
+
+    from rag_app.models.kernels import check_kernels
+
+    check_kernels()
+    params = llama_cpp.llama_model_default_params()
+    params.vocab_only = True
+    # The loader's warnings reach llama-cpp-python's logger one level up (its level table
+    # predates ggml's DEBUG level), so only CRITICAL keeps them off the user's terminal.
+    logger = logging.getLogger("llama-cpp-python")
+    level = logger.level
+    logger.setLevel(logging.CRITICAL)
+    try:
+        model = llama_cpp.llama_model_load_from_file(path.encode(), params)
+    finally:
+        logger.setLevel(level)
+    if not model:
+        raise ValueError(f"llama.cpp could not read the vocabulary of {path}")
+    atexit.register(llama_cpp.llama_model_free, model)
+    vocab = llama_cpp.llama_model_get_vocab(model)
+
+    def count(text: str) -> int:
+        data = text.encode("utf-8")
+        # With no room for tokens, llama_tokenize returns minus the number it needs.
+        return -int(llama_cpp.llama_tokenize(vocab, data, len(data), None, 0, False, False))
+
+    return count
 
 
 @lru_cache(maxsize=2)
 def _llamacpp_model(
-    path: str, n_ctx: int, n_threads: int, max_tokens: int, temperature: float, seed: int
+    path: str,
+    n_ctx: int,
+    n_threads: int,
+    max_tokens: int,
+    temperature: float,
+    seed: int,
+    prompt_cache_mb: int,
 ) -> BaseChatModel:
+    from rag_app.models.kernels import check_kernels
     from rag_app.models.llamacpp import SerialChatLlamaCpp
 
+    check_kernels()
     model = SerialChatLlamaCpp(
         model_path=path,
         n_ctx=n_ctx,
@@ -50,6 +109,12 @@ def _llamacpp_model(
         streaming=True,
         verbose=False,
     )
+    if prompt_cache_mb:
+        # llama.cpp reuses the KV state of the prompt before when the new one starts the same
+        # way; this cache keeps earlier states too, and loads the one sharing the longest prefix.
+        from llama_cpp import LlamaRAMCache
+
+        model.client.set_cache(LlamaRAMCache(capacity_bytes=prompt_cache_mb * 2**20))
     # Free the model before interpreter teardown: llama-cpp-python's own __del__ runs after
     # its module globals are gone and prints a TypeError traceback at every exit.
     atexit.register(model.client.close)
@@ -71,5 +136,6 @@ def _openai_model(settings: Settings) -> BaseChatModel:
         temperature=settings.llm_temperature,
         seed=settings.llm_seed,
         streaming=True,
+        stream_usage=True,  # prompt and cached token counts on the last chunk
         max_retries=1,
     )

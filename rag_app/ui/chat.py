@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal, Unpack
 
-from rag_app.chain.rag import Components, Overrides, compose
+from rag_app.chain.rag import AnswerStage, Components, Overrides, compose
 from rag_app.config import Settings
 from rag_app.errors import is_user_fixable, one_line
 from rag_app.retrieval.hybrid import EmptyCollectionError
@@ -84,7 +84,7 @@ class Chat:
             parts.store.embedder.warm_up()
             if parts.settings.rerank:
                 _ = parts.shared.reranker
-            _ = parts.llm
+            AnswerStage(parts).warm_up()
         except Exception as err:
             if not is_user_fixable(err):
                 raise

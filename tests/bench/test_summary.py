@@ -62,3 +62,31 @@ def test_timing_and_ratio_helpers() -> None:
     assert found == {"p50_ms": 2.5, "p95_ms": 3.85, "n": 4.0}
     assert ratio(3.0, 2.0) == 1.5
     assert math.isnan(ratio(1.0, 0.0))
+
+
+def test_the_llm_part_shows_each_length_its_ceiling_and_the_prefix_reuse() -> None:
+    row = {
+        "ceiling_prefill_tok_s": 100.0,
+        "prefill_tok_s": 75.0,
+        "prefill_of_ceiling": 0.75,
+        "ceiling_generation_tok_s": 13.0,
+        "generation_tok_s": 12.5,
+        "first_token_s": 14.2,
+    }
+    llm = {
+        "model": "qwen",
+        "n_threads": 2,
+        "n_batch": 512,
+        "kernels": ["AVX2", "AVX512"],
+        "speeds": {"1024": row},
+        "prefix": {
+            "second_question": {"prompt_tokens": 700, "cached_tokens": 260, "first_token_s": 4.1}
+        },
+    }
+    text = markdown_summary(_result({"llm": llm}))
+    lines = text.splitlines()
+    goal = "| LLM prefill through the chat model ÷ the binary's ceiling, 1,024 tokens | 0.75 |"
+    assert any(line.startswith(goal) and line.endswith("| NO |") for line in lines)
+    assert "| 1024 | 100 | 75 | 0.7500 | 13 | 12 | 14 |" in lines
+    assert "second question: 260 of 700 cached, first token 4.1 s" in text
+    assert "## Bi-encoder: PyTorch against int8 ONNX\n\n_not run_" in text

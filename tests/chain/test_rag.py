@@ -89,11 +89,17 @@ def test_empty_collection_and_empty_question_fail_clearly(settings: Settings) ->
 
 
 def test_build_chain_needs_no_arguments_and_loads_nothing_eagerly() -> None:
+    """In a fresh interpreter: other tests here load the LLM's tokenizer into this one."""
+    import subprocess
     import sys
 
-    chain = build_chain()
-    assert chain.invoke is not None
-    assert "llama_cpp" not in sys.modules
+    check = (
+        "import sys; from rag_app.chain.rag import build_chain; chain = build_chain(); "
+        "print(sorted({'llama_cpp', 'torch', 'chromadb'} & set(sys.modules)))"
+    )
+    done = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
 
 
 class RecordingRetriever:
@@ -222,3 +228,26 @@ def test_fuse_rankings_combines_queries_by_rank() -> None:
     assert fused[0].scores["dense"] == 0.5 and "expanded" in fused[0].scores
     single = hits("x")
     assert fuse_rankings([single], 60) == single
+
+
+@pytest.mark.integration
+def test_warm_up_computes_the_fixed_prompt_so_the_first_question_reuses_it(
+    settings: Settings,
+) -> None:
+    from rag_app.chain.rag import AnswerStage, ChainState, Components
+    from rag_app.types import Passage
+
+    tiny = settings.updated(
+        llm_model="smollm2-135m-instruct", llm_max_tokens=16, llm_prompt_cache_mb=0
+    )
+    stage = AnswerStage(Components(tiny))
+    passage = Passage(n=1, text="The tool shed is closed on Mondays.", source="/d/shed.md")
+    state = ChainState(question="q", standalone="When is the shed closed?", passages=[passage])
+    stage.parts.llm.invoke("Something else entirely.")  # the context holds another prompt
+    cold = stage.invoke(state).usage
+    stage.parts.llm.invoke("Something else entirely.")
+    stage.warm_up()
+    warm = stage.invoke(state).usage
+    assert cold is not None and warm is not None
+    assert warm.prompt_tokens == cold.prompt_tokens
+    assert warm.cached_tokens > 150 > cold.cached_tokens  # rules and example: ~180 tokens

@@ -123,6 +123,18 @@ def test_without_a_judge_only_the_judge_free_metrics_are_scored(tmp_path: Path) 
     assert summary["measured"]["faithfulness"] == 0 and summary["measured"]["cited_any"] == 1
 
 
+def test_a_citations_only_judge_checks_support_and_runs_no_ragas_judge(tmp_path: Path) -> None:
+    judge = FakeJudge(question=QUESTION)
+    scorer = Scorer(judge, DeterministicFakeEmbedding(size=16), 60, 1, ragas_judge=False)
+    question = Question("q1", QUESTION, reference="It is closed on Mondays.")
+    answer = _answer("The shed is closed on Mondays [1].")
+    records = AnswerEvaluation(tmp_path, lambda q: answer, scorer, {"run": 1}).run([question])
+    scores = records[0].scores
+    assert scores is not None and scores["citation_support"] == 1.0
+    assert "faithfulness" not in scores and 0.0 < scores["string_similarity"] < 1.0
+    assert len(judge.calls) == 1  # the one support verdict, nothing for RAGAS
+
+
 def test_a_judge_that_disagrees_lowers_the_scores(tmp_path: Path) -> None:
     judge = FakeJudge(verdict=0, question="Something else entirely?")
     evaluation = AnswerEvaluation(
@@ -262,3 +274,25 @@ def test_a_setting_added_since_the_earlier_run_blocks_a_resume_only_off_its_defa
     assert config_changes(earlier, {**earlier, "rerank_backend": "torch"}) == ["rerank_backend"]
     assert config_changes(earlier, {"top_k": 5}) == ["judge"]  # not a setting: no default
     assert config_changes(earlier, {**earlier, "top_k": 8}) == ["top_k"]
+
+
+def test_prompt_sizes_are_the_medians_the_llm_reported(tmp_path: Path) -> None:
+    from eval.answers import prompt_line, prompt_sizes
+    from rag_app.types import LLMUsage
+
+    def answer(prompt: int, cached: int) -> Answer:
+        usage = LLMUsage(prompt_tokens=prompt, cached_tokens=cached, prefill_seconds=1.0)
+        return _answer("Closed [1].").model_copy(update={"usage": usage})
+
+    questions = [Question(f"q{i}", f"{QUESTION} {i}") for i in range(3)]
+    sizes_of = [(700, 0), (600, 180), (650, 180)]
+    replies = dict(zip([q.question for q in questions], sizes_of, strict=True))
+    scorer = Scorer(None, DeterministicFakeEmbedding(size=16), 60, 1)
+    records = AnswerEvaluation(tmp_path, lambda q: answer(*replies[q]), scorer, {"run": 1}).run(
+        questions
+    )
+    sizes = prompt_sizes(records)
+    assert sizes["answers"] == 3 and sizes["prompt_tokens"] == 650
+    assert sizes["cached_tokens"] == 180 and sizes["prefill_tokens_per_s"] == 470
+    assert "650 tokens, 180 of them reused" in prompt_line(sizes)
+    assert prompt_line(prompt_sizes([])) == "The LLM reported no token counts."

@@ -1,4 +1,4 @@
-from rag_app.types import Answer, Chunk, Passage, ScoredChunk
+from rag_app.types import Answer, Chunk, LLMUsage, Passage, ScoredChunk
 from rag_app.ui.render import DEBUG_COLUMNS, debug_rows, notice_html, sources_html
 
 PASSAGE = Passage(
@@ -36,6 +36,15 @@ def test_abstention_and_uncited_answers_are_explained_not_errors() -> None:
 def test_timings_are_shown_under_the_sources() -> None:
     answer = Answer(question="q", text="x [2]", citations=[PASSAGE], timings={"first_token": 1.25})
     assert "first token 1.2 s" in sources_html(answer)
+
+
+def test_prompt_size_cache_and_prefill_speed_are_shown_with_the_timings() -> None:
+    usage = LLMUsage(prompt_tokens=812, cached_tokens=262, prefill_seconds=5.5)
+    answer = Answer(question="q", text="x [2]", citations=[PASSAGE], usage=usage)
+    assert "prompt 812 tokens (262 cached) at 100 tok/s" in sources_html(answer)
+    assert usage.to_json()["prefill_tokens_per_s"] == 100.0
+    remote = LLMUsage(prompt_tokens=90)  # an endpoint that reports no timings
+    assert remote.prefill_tokens_per_s is None and remote.to_json()["prefill_tokens_per_s"] is None
 
 
 def test_notice_is_escaped() -> None:
