@@ -129,15 +129,15 @@ def check_kernels() -> None:
 
 def describe() -> str:
     """One line for `make install`: the kernels the binary runs and what the CPU offers."""
-    flags = cpu_flags()
-    built = built_features(system_info())
+    flags, info = cpu_flags(), system_info()
+    built = built_features(info)
     runs = [f for f in _SYSTEM_INFO_FLAGS if f in built]
     offered = [f for f, needed in _SYSTEM_INFO_FLAGS.items() if set(needed) <= flags]
     unused = [f for f in offered if f not in built]
     line = f"llama.cpp kernels: {' '.join(runs) or 'none beyond SSE'}"
     if unused:
         line += f" (this CPU also has {' '.join(unused)}, not built in)"
-    missing = missing_features(system_info(), flags)
+    missing = missing_features(info, flags)
     if missing:
         line += f"; MISSING on this CPU: {' '.join(missing)}"
     return line
@@ -152,8 +152,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.cmake_args:
         print(cmake_args(cpu_flags()))
         return 0
-    print(describe())
-    return 1 if missing_features(system_info(), cpu_flags()) else 0
+    line = describe()
+    print(line)
+    return 1 if "MISSING" in line else 0
 
 
 if __name__ == "__main__":

@@ -38,6 +38,8 @@ def llm_token_counter(settings: Settings) -> Callable[[str], int]:
     if settings.llm_backend == "openai":
         import tiktoken
 
+        # Read from llama-index's bundled cache: rag_app.offline sets TIKTOKEN_CACHE_DIR on
+        # import, and tests/test_offline.py runs this path with sockets refused.
         encoding = tiktoken.get_encoding("cl100k_base")
         return lambda text: len(encoding.encode(text, disallowed_special=()))
     return _gguf_counter(str(resolve_gguf(settings.llm_model, settings.models_dir)))
