@@ -112,6 +112,26 @@ class Record:
         }
 
 
+def read_lines(path: Path) -> tuple[list[dict[str, Any]], bool]:
+    """An answers.jsonl's records, and whether its last line is torn (a run killed while
+    appending it); a bad line anywhere else is an error naming it."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    parsed: list[dict[str, Any]] = []
+    for number, line in enumerate(lines, start=1):
+        try:
+            parsed.append(json.loads(line))
+        except json.JSONDecodeError as err:
+            if number < len(lines):
+                raise ValueError(f"{path}:{number}: not JSON ({err.msg})") from None
+            return parsed, True
+    return parsed, False
+
+
+def latest_records(path: Path) -> dict[str, dict[str, Any]]:
+    """Each question's last line: a question is appended once answered and again when scored."""
+    return {data["id"]: data for data in read_lines(path)[0]}
+
+
 def answer_record(answer: Answer) -> dict[str, Any]:
     return {
         "answer": answer.text,
@@ -387,16 +407,10 @@ class AnswerEvaluation:
         dropped (that question is redone), so the next append starts on a line of its own."""
         if not self.path.is_file():
             return []
-        lines = self.path.read_text(encoding="utf-8").splitlines()
-        parsed: list[dict[str, Any]] = []
-        for number, line in enumerate(lines, start=1):
-            try:
-                parsed.append(json.loads(line))
-            except json.JSONDecodeError as err:
-                if number < len(lines):
-                    raise ValueError(f"{self.path}:{number}: not JSON ({err.msg})") from None
-                lines.pop()
-                self.path.write_text("".join(f"{kept}\n" for kept in lines), encoding="utf-8")
+        parsed, torn = read_lines(self.path)
+        if torn:
+            kept = self.path.read_text(encoding="utf-8").splitlines()[:-1]
+            self.path.write_text("".join(f"{line}\n" for line in kept), encoding="utf-8")
         return parsed
 
     def _append(self, record: Record) -> None:

@@ -203,6 +203,18 @@ def cmd_eval_answers(args: argparse.Namespace) -> int:
     return 0 if summary["summary"]["answerable"]["questions"] else 1
 
 
+def cmd_eval_compare(args: argparse.Namespace) -> int:
+    from eval.compare import compare_runs, comparison_table
+
+    baseline = _existing(args.baseline, "run folder")
+    other = _existing(args.other, "run folder")
+    labels = (baseline.name, other.name) if baseline.name != other.name else ("A", "B")
+    rows = compare_runs(baseline, other, seed=args.seed)
+    print(f"A = {baseline}, B = {other}; B - A with its 95 % paired-bootstrap interval\n")
+    print(comparison_table(rows, *labels))
+    return 0
+
+
 def _show(out: str) -> None:
     """Print the Markdown report an eval command wrote to its --out folder."""
     print((Path(out) / "results.md").read_text())
@@ -460,6 +472,17 @@ def _parser() -> argparse.ArgumentParser:
     )
     answers.add_argument("--fresh", action="store_true", help="discard earlier results in --out")
     answers.add_argument("--collection", help="collection for the docs (default eval-DIRNAME)")
+    compare = evals.add_parser(
+        "compare",
+        help="paired intervals between two `eval answers` runs over the same questions",
+        description="For each metric both runs measured, the mean over shared questions, the "
+        "difference and its 95 % paired-bootstrap interval: whether the runs differ by more "
+        "than the luck of which questions were asked.",
+    )
+    compare.set_defaults(handler=cmd_eval_compare)
+    compare.add_argument("baseline", metavar="A", help="an `eval answers --out` folder")
+    compare.add_argument("other", metavar="B", help="the folder compared with A")
+    compare.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
     index = evals.add_parser(
         "index",
         help="HNSW recall@10 and latency against exact search, per M and ef_search",

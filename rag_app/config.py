@@ -285,10 +285,11 @@ class Settings(BaseSettings):
         "scale), else 0 (even odds for a model trained with a binary loss).",
     )
     context_token_budget: int = Field(
-        # eval/results/aragog/budget: on ARAGOG, 512 matched the old ~1,000 tokens' judge-free
-        # scores at half the time to first token, 1,024 scored no better, and 256 halved the
-        # time again at 0.03 less semantic similarity (not yet told apart from noise).
-        512,
+        # eval/results/aragog/budget (`rag eval compare`, paired over 30 questions): against
+        # the old ~1,000 embedder tokens, 256 loses nothing beyond noise at a quarter of the
+        # time to first token; against 512 it halves that time and its cited sentences are
+        # more often supported (+0.24), at 0.023 less string similarity; 1,024 gains nothing.
+        256,
         ge=128,
         description="Tokens of passages the LLM reads, counted by the LLM's own tokenizer; "
         "at CPU prefill speed (50-100 tok/s for the 1.5B model on 2 cores) this is the main "
