@@ -34,10 +34,9 @@ STAGES = {
     "search": "dense search",
     "sparse": "bm25",
     "reciprocal_rank_fusion": "fusion",
-    "retrieve": "retrieve (all retrieval again + hydrate)",
+    "run": "retrieval pipeline (search, fusion, hydrate, rerank, parent expansion)",
+    "retrieve": "candidates for the cross-encoder alone",
     "logits": "cross-encoder alone",
-    "rerank": "rerank",
-    "build_passages": "parent expansion",
 }
 OURS = ("rag_app/", "ingest/", "bench/", "eval/")
 FRAME = re.compile(r"^(?P<function>.+?) \((?P<file>.+?):(?P<line>\d+)\)$")

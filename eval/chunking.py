@@ -138,9 +138,8 @@ def _scored(
 ) -> tuple[dict[str, float], dict[str, float]]:
     """Mean metrics and per-query nDCG@10 of one retrieval mode."""
     n = collection.chunks_for(100)
-    run = run_config(
-        collection, collection.retriever(mode, n, None), queries, n, progress=progress, desc=mode
-    )
+    pipeline = collection.pipeline(mode, n, None)
+    run = run_config(collection, pipeline, queries, n, progress=progress, desc=mode)
     metrics = run.metrics(qrels)
     return {m: metrics[m] for m in METRICS}, per_query(run.ranked, qrels, "ndcg@10")
 

@@ -25,9 +25,10 @@ from rag_app.config import Settings
 from rag_app.protocols import Reranker
 from rag_app.retrieval.fusion import Ranking, reciprocal_rank_fusion, weighted_fusion
 from rag_app.retrieval.hybrid import HybridRetriever, Mode
+from rag_app.retrieval.pipeline import RetrievalPipeline
+from rag_app.retrieval.rerank import rerank_depth_source
 from rag_app.store import CollectionStore
 from rag_app.store.bm25 import BM25Index
-from rag_app.types import ScoredChunk
 
 METRICS = ("ndcg@10", "recall@5", "recall@10", "recall@50", "recall@100", "mrr@10")
 
@@ -172,6 +173,25 @@ class BeirCollection:
             self.keyword_index,
         )
 
+    def pipeline(
+        self,
+        mode: Mode,
+        candidates: int,
+        tuning: Tuning | None,
+        reranker: Reranker | None = None,
+        depth: int | None = None,
+    ) -> RetrievalPipeline:
+        """The chat's retrieval path over this collection, with the tuned fusion; its
+        keyword-only retry uses the tuned BM25 too."""
+        keyword = self.retriever("sparse", candidates, tuning) if mode != "sparse" else None
+        return RetrievalPipeline.from_settings(
+            self.settings,
+            self.retriever(mode, candidates, tuning),
+            reranker=reranker,
+            keyword_retriever=keyword,
+            depth=depth,
+        )
+
     def close(self) -> None:
         self.store.close()
 
@@ -180,9 +200,12 @@ class BeirCollection:
 class ConfigRun:
     ranked: dict[str, list[str]]
     seconds: list[float]
+    refused: list[bool] = field(default_factory=list)
+    """Per query: the gate would have abstained (the ranking is scored all the same)."""
 
     def metrics(self, qrels: Mapping[str, Mapping[str, int]]) -> dict[str, float]:
         results = evaluate(self.ranked, qrels, METRICS)
+        results["refused"] = sum(self.refused) / len(self.refused) if self.refused else math.nan
         results["latency_p50_ms"] = percentile_ms(self.seconds, 50)
         results["latency_p95_ms"] = percentile_ms(self.seconds, 95)
         return results
@@ -194,33 +217,22 @@ def _progress(items: Any, desc: str, show: bool) -> Any:
     return tqdm(items, desc=desc, unit="q", leave=False, disable=not show)
 
 
-def rerank_ranking(
-    reranker: Reranker, query: str, hits: list[ScoredChunk], depth: int
-) -> list[ScoredChunk]:
-    """The top `depth` in cross-encoder order, the rest after them in fused order (so recall
-    at cut-offs beyond the depth is unchanged)."""
-    return reranker.rerank(query, hits[:depth], depth) + hits[depth:]
-
-
 def run_config(
     collection: BeirCollection,
-    retriever: HybridRetriever,
+    pipeline: RetrievalPipeline,
     queries: Mapping[str, str],
-    k_chunks: int,
-    reranker: Reranker | None = None,
-    depth: int = 50,
+    keep: int,
     progress: bool = False,
     desc: str = "",
 ) -> ConfigRun:
-    """Each query through the real retriever (and reranker), timed end to end."""
+    """Each query through the chat's retrieval pipeline, `keep` deep, timed end to end."""
     run = ConfigRun({}, [])
     for qid, text in _progress(list(queries.items()), desc, progress):
         started = time.perf_counter()
-        hits = retriever.retrieve(text, k_chunks)
-        if reranker is not None:
-            hits = rerank_ranking(reranker, text, hits, depth)
+        found = pipeline.run(text, keep=keep)
         run.seconds.append(time.perf_counter() - started)
-        run.ranked[qid] = collection.rank_documents([h.chunk.id for h in hits])
+        run.ranked[qid] = collection.rank_documents([h.chunk.id for h in found.hits])
+        run.refused.append(not found.gate.confident)
     return run
 
 
@@ -338,13 +350,15 @@ def tune(
     best_mode: Mode = (
         "rrf" if max(table["rrf_k"].values()) >= max(table["alpha"].values()) else "alpha"
     )
-    retriever = collection.retriever(best_mode, n, tuning)
+    pipelines = {
+        depth: collection.pipeline(best_mode, n, tuning, reranker, depth)
+        for depth in sorted(grid.rerank_depths, reverse=True)  # the deepest fills the cache
+    }
     per_depth: dict[int, list[float]] = {d: [] for d in grid.rerank_depths}
     for qid, text in _progress(list(queries.items()), f"tune depth ({split})", progress):
-        hits = retriever.retrieve(text, n)
-        for depth in sorted(grid.rerank_depths, reverse=True):  # the deepest fills the cache
-            ranked = rerank_ranking(reranker, text, hits, depth)
-            docs = collection.rank_documents([h.chunk.id for h in ranked])
+        for depth, pipeline in pipelines.items():
+            found = pipeline.run(text, keep=n)
+            docs = collection.rank_documents([h.chunk.id for h in found.hits])
             per_depth[depth].append(ndcg_at_k(docs, qrels[qid], 10))
     table["rerank_depth"] = {
         str(d): sum(v) / len(v) if v else math.nan for d, v in per_depth.items()
@@ -438,15 +452,8 @@ def _evaluate_collection(
         )
     caveat = _trained_on(collection, dataset, tune_split)
     n = collection.chunks_for(100)
-    depth, depth_source = next(
-        (value, source)
-        for value, source in (
-            (settings.rerank_depth, "configured"),
-            (getattr(reranker, "depth", None), "the tuned model's validation questions"),
-            (tuning.rerank_depth if tuning else None, f"tuned on {tune_split}"),
-            (settings.retrieve_n, "all retrieved candidates"),
-        )
-        if value
+    depth, depth_source = rerank_depth_source(
+        settings, reranker, tuning.rerank_depth if tuning else None
     )
     results: dict[str, dict[str, Any]] = {}
     skipped: dict[str, str] = {}
@@ -456,11 +463,9 @@ def _evaluate_collection(
         if spec.rerank and reranker is None:
             skipped[name] = reranker_note
             continue
-        retriever = collection.retriever(spec.mode, n, tuning)
         reranking = reranker if spec.rerank else None
-        runs[name] = run_config(
-            collection, retriever, queries, n, reranking, depth, progress, f"{name} "
-        )
+        pipeline = collection.pipeline(spec.mode, n, tuning, reranking, depth)
+        runs[name] = run_config(collection, pipeline, queries, n, progress, f"{name} ")
         results[name] = runs[name].metrics(collection.dataset.qrels)
     for name, run in runs.items():
         base = name.removesuffix("+rerank")
@@ -527,7 +532,9 @@ def write_retrieval_report(report: Mapping[str, Any], out: Path) -> None:
     lines = [
         f"# Retrieval: {title}",
         "",
-        markdown_table(configs, [*METRICS, "latency_p50_ms", "latency_p95_ms"], "config"),
+        markdown_table(
+            configs, [*METRICS, "refused", "latency_p50_ms", "latency_p95_ms"], "config"
+        ),
         "",
     ]
     for name, reason in report["skipped"].items():

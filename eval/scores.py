@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import statistics
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -25,33 +25,32 @@ from eval.report import markdown_table
 from eval.vector_stats import abstention_threshold, balanced_accuracy
 from rag_app.config import Settings
 from rag_app.retrieval.hybrid import HybridRetriever
-from rag_app.retrieval.rerank import CrossEncoderReranker, load_reranker, rerank_depth
+from rag_app.retrieval.pipeline import RetrievalPipeline
+from rag_app.retrieval.rerank import CrossEncoderReranker, load_reranker
 from rag_app.store import CollectionStore
 
 SCORES = {
-    "gate": "best dense cosine among the hits the chain keeps (what min_dense_similarity tests)",
+    "gate": "best dense cosine among the hits the chain reads (what min_dense_similarity tests)",
     "top1": "top-1 dense cosine",
     "top10_mean": "mean of the top-10 dense cosines",
-    "rerank_top1": "best cross-encoder score of the reranked candidates",
+    "rerank_top1": "best cross-encoder score among the hits the chain reads (min_rerank_score)",
 }
 
 
 def question_scores(
-    question: str,
-    retriever: HybridRetriever,
-    reranker: CrossEncoderReranker | None,
-    depth: int,
+    question: str, retriever: HybridRetriever, pipeline: RetrievalPipeline
 ) -> dict[str, float]:
+    """The raw dense cosines beside the scores the chain's gate reads, from the chain's own
+    retrieval path (so the recommended threshold is one for the gate as it runs)."""
     dense = [s for _, s in retriever.dense(question, 10)]
-    hits = retriever.retrieve(question, depth)
-    gate = [h.scores["dense"] for h in hits if "dense" in h.scores]
+    found = pipeline.run(question)
     scores = {
         "top1": dense[0] if dense else float("nan"),
         "top10_mean": statistics.fmean(dense) if dense else float("nan"),
-        "gate": max(gate) if gate else float("nan"),
+        "gate": found.best("dense"),
     }
-    if reranker is not None and hits:
-        scores["rerank_top1"] = max(reranker.score(question, hits))
+    if pipeline.reranker is not None:
+        scores["rerank_top1"] = found.best("rerank")
     return scores
 
 
@@ -95,13 +94,14 @@ def evaluate_scores(
                 raise ValueError(f"ingesting {docs} failed: {ingested.failures()[:3]}")
         loaded = load_reranker(settings) if settings.rerank else None
         reranker = loaded if isinstance(loaded, CrossEncoderReranker) else None
-        depth = rerank_depth(settings, reranker) if reranker else settings.top_k
         retriever = HybridRetriever.from_store(store)
+        keyword = HybridRetriever.from_store(store, mode="sparse")
+        pipeline = RetrievalPipeline.from_settings(settings, retriever, reranker, keyword)
         per_question = [
             {
                 "id": q.id,
                 "answerable": q.answerable,
-                **question_scores(q.question, retriever, reranker, depth),
+                **question_scores(q.question, retriever, pipeline),
             }
             for q in tqdm(questions, desc="questions", unit="q", leave=False, disable=not progress)
         ]
@@ -114,12 +114,14 @@ def evaluate_scores(
         raise ValueError(f"{questions_file}: no answerable question to set a threshold from")
     names = [n for n in SCORES if n in per_question[0]]
     distributions = {
-        f"{name} {label}": _describe([row[name] for row in groups[flag]])
+        f"{name} {label}": _describe(_measured(row[name] for row in groups[flag]))
         for name in names
         for flag, label in ((True, "answerable"), (False, "unanswerable"))
         if groups[flag]
     }
-    gate = {flag: [row["gate"] for row in rows] for flag, rows in groups.items()}
+    # NaN: a keyword-only retry's hits carry no dense score (only with a cross-encoder, whose
+    # own score is the gate then).
+    gate = {flag: _measured(row["gate"] for row in rows) for flag, rows in groups.items()}
     recommended = abstention_threshold(gate[True], keep)
     thresholds = {
         "configured": summarise(gate[True], gate[False], settings.min_dense_similarity),
@@ -149,8 +151,14 @@ def evaluate_scores(
     return report
 
 
+def _measured(values: Iterable[float]) -> list[float]:
+    return [v for v in values if not math.isnan(v)]
+
+
 def _describe(values: Sequence[float]) -> dict[str, float]:
     ordered = sorted(values)
+    if not ordered:
+        return {"n": 0.0, **dict.fromkeys(("min", "median", "mean", "max"), math.nan)}
     return {
         "n": float(len(ordered)),
         "min": ordered[0],
@@ -204,12 +212,13 @@ def histograms(
 
     fig, axes = plt.subplots(1, len(names), figsize=(4.6 * len(names), 3.8), squeeze=False)
     for ax, name in zip(axes[0], names, strict=True):
-        bins = np.histogram_bin_edges([r[name] for r in rows], bins=24)  # shared by both groups
+        # shared by both groups
+        bins = np.histogram_bin_edges(_measured(r[name] for r in rows), bins=24)
         for flag, label, colour in (
             (True, "answerable", "#4C72B0"),
             (False, "unanswerable", "#DD8452"),
         ):
-            values = [r[name] for r in rows if r["answerable"] is flag]
+            values = _measured(r[name] for r in rows if r["answerable"] is flag)
             if values:
                 ax.hist(
                     values, bins=bins, alpha=0.6, label=f"{label} ({len(values)})", color=colour

@@ -21,9 +21,8 @@ from rag_app.chain.citations import clean_citations
 from rag_app.chain.prompts import example_exchange, load_prompt
 from rag_app.config import Settings, get_settings
 from rag_app.protocols import ParentStore, Reranker, Retriever
-from rag_app.retrieval.context import CountTokens, build_passages
-from rag_app.retrieval.fusion import reciprocal_rank_fusion
-from rag_app.retrieval.rerank import rerank_depth, rerank_threshold
+from rag_app.retrieval.context import CountTokens
+from rag_app.retrieval.pipeline import Context, RetrievalPipeline
 from rag_app.types import Answer, Filters, LLMUsage, Passage, ScoredChunk
 
 
@@ -143,6 +142,17 @@ class Components:
     def llm(self) -> BaseChatModel:
         return self.shared.llm
 
+    @cached_property
+    def pipeline(self) -> RetrievalPipeline:
+        s = self.settings
+        return RetrievalPipeline.from_settings(
+            s,
+            self.retriever,
+            reranker=self.reranker if s.rerank else None,
+            keyword_retriever=self.keyword_retriever,
+            context=Context(self.parents, s.context_token_budget, self.count_tokens),
+        )
+
 
 def _parse_input(value: dict[str, Any] | str) -> ChainState:
     if isinstance(value, str):
@@ -191,23 +201,6 @@ def condense_stage(parts: Components) -> Runnable[Any, ChainState]:
     return RunnableLambda(condense, name="condense")
 
 
-def fuse_rankings(rankings: list[list[ScoredChunk]], rrf_k: int) -> list[ScoredChunk]:
-    """One ranking per query (original + expansions), RRF-fused; a single one is unchanged."""
-    if len(rankings) == 1:
-        return rankings[0]
-    first: dict[str, ScoredChunk] = {}
-    for ranking in rankings:
-        for hit in ranking:
-            first.setdefault(hit.chunk.id, hit)
-    fused = reciprocal_rank_fusion(
-        [[(h.chunk.id, h.score) for h in ranking] for ranking in rankings], rrf_k
-    )
-    return [
-        first[i].model_copy(update={"score": s, "scores": {**first[i].scores, "expanded": s}})
-        for i, s in fused
-    ]
-
-
 def expand_stage(parts: Components) -> Runnable[ChainState, ChainState]:
     """Optional query rewriting: HyDE (a hypothetical answer, which embeds closer to real
     answers than a question does) or multi-query paraphrases."""
@@ -239,56 +232,18 @@ def expand_stage(parts: Components) -> Runnable[ChainState, ChainState]:
     return RunnableLambda(expand, name="expand")
 
 
-def _confident(hits: list[ScoredChunk], settings: Settings, reranker: object | None) -> bool:
-    """Cross-encoder scores decide when present; else the best dense similarity; a
-    keyword-only ranking without either leaves the judgement to the LLM."""
-    if not hits:
-        return False
-    rerank = [h.scores["rerank"] for h in hits if "rerank" in h.scores]
-    if rerank:
-        return max(rerank) >= rerank_threshold(settings, reranker)
-    dense = [h.scores["dense"] for h in hits if "dense" in h.scores]
-    return not dense or max(dense) >= settings.min_dense_similarity
-
-
 def retrieve_stage(parts: Components) -> Runnable[ChainState, ChainState]:
-    """Hybrid retrieval, cross-encoder rerank, one keyword-only retry when unconvincing, then
-    parent expansion within the token budget. Abstaining here saves the LLM's time."""
-
-    def search(
-        retriever: Retriever, state: ChainState, timings: dict[str, float]
-    ) -> list[ScoredChunk]:
-        s, query = parts.settings, state.standalone
-        reranker = parts.reranker if s.rerank else None
-        depth = s.top_k if reranker is None else rerank_depth(s, reranker)
-        rankings = [retriever.retrieve(q, depth, state.filters) for q in [query, *state.expansions]]
-        candidates = fuse_rankings(rankings, s.rrf_k)[:depth]
-        if reranker is None:
-            return candidates
-        started = time.perf_counter()
-        reranked = reranker.rerank(query, candidates, s.top_k)
-        timings["rerank"] = timings.get("rerank", 0.0) + time.perf_counter() - started
-        return reranked
+    """The retrieval pipeline on the standalone question and its expansions. Abstaining here
+    saves the LLM's time."""
 
     def retrieve(state: ChainState) -> ChainState:
-        s = parts.settings
-        started = time.perf_counter()
-        timings = dict(state.timings)
-        hits = search(parts.retriever, state, timings)
-        reranker = parts.reranker if s.rerank else None
-        confident = _confident(hits, s, reranker)
-        can_retry = any("rerank" in h.scores for h in hits) and s.fusion != "sparse"
-        if not confident and can_retry and parts.keyword_retriever is not None:
-            hits = search(parts.keyword_retriever, state, timings)
-            confident = _confident(hits, s, reranker)
-        passages = build_passages(hits, parts.parents, s.context_token_budget, parts.count_tokens)
-        timings["retrieve"] = time.perf_counter() - started - timings.get("rerank", 0.0)
+        found = parts.pipeline.run(state.standalone, state.expansions, state.filters)
         return state.model_copy(
             update={
-                "hits": hits,
-                "passages": passages,
-                "abstain": not passages or not confident,
-                "timings": timings,
+                "hits": found.hits,
+                "passages": found.passages,
+                "abstain": found.abstain,
+                "timings": {**state.timings, **found.timings},
             }
         )
 

@@ -193,10 +193,25 @@ class PassThroughReranker:
         return candidates[:k]
 
 
+def rerank_depth_source(
+    settings: Settings, reranker: object | None, tuned: int | None = None
+) -> tuple[int, str]:
+    """Candidates to rerank, and why: as configured, else as the tuned model's validation
+    chose, else as an evaluation tuned it (`tuned`), else everything retrieved."""
+    return next(
+        (value, source)
+        for value, source in (
+            (settings.rerank_depth, "configured"),
+            (getattr(reranker, "depth", None), "the tuned model's validation questions"),
+            (tuned, "tuned on the evaluation's tuning split"),
+            (settings.retrieve_n, "all retrieved candidates"),
+        )
+        if value
+    )
+
+
 def rerank_depth(settings: Settings, reranker: object | None) -> int:
-    """Candidates to rerank: as configured, else as the tuned model's validation chose, else
-    everything retrieved."""
-    return settings.rerank_depth or getattr(reranker, "depth", None) or settings.retrieve_n
+    return rerank_depth_source(settings, reranker)[0]
 
 
 def rerank_threshold(settings: Settings, reranker: object | None) -> float:

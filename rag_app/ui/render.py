@@ -11,7 +11,9 @@ from pathlib import PurePath
 
 from rag_app.types import Answer, LLMUsage, Passage, ScoredChunk
 
-DEBUG_COLUMNS = ["#", "document", "section", "dense", "sparse", "fused", "rerank", "text"]
+# "order" is the score that put the rows in this order: the last stage's (fused, rerank, or
+# rerank combined with the fused order), which may be none of the columns before it.
+DEBUG_COLUMNS = ["#", "document", "section", "dense", "sparse", "fused", "rerank", "order", "text"]
 _STAGES = ("dense", "sparse", "fused", "rerank")
 _SNIPPET_CHARS = 160
 
@@ -97,6 +99,7 @@ def debug_rows(hits: list[ScoredChunk]) -> list[list[str]]:
                 chunk.title or _file_name(chunk.source),
                 chunk.section or "",
                 *(_score(hit, stage) for stage in _STAGES),
+                f"{hit.score:.3f}",
                 text,
             ]
         )

@@ -9,7 +9,7 @@ STACKS = "\n".join(
     [
         "<module> (runpy.py:1);import_models (rag_app/chain/rag.py:10) 50",
         f"{RUN};{LOOP};{CE};forward (torch/nn/modules/linear.py:125) 60",
-        f"{RUN};{LOOP};CrossEncoderReranker.rerank (rag_app/x.py:95);score (rag_app/x.py:82) 10",
+        f"{RUN};{LOOP};RetrievalPipeline.run (rag_app/x.py:95);score (rag_app/x.py:82) 10",
         f"{RUN};{LOOP};HybridRetriever.sparse (rag_app/x.py:57);search (bm25s/__init__.py:700) 20",
         f"{RUN};{LOOP} 5",
     ]
@@ -30,7 +30,7 @@ def test_summary_keeps_the_loop_and_splits_it_by_stage_and_leaf() -> None:
     assert summary["stage_share"] == {
         "cross-encoder alone": round(60 / 90, 4),
         "bm25": round(20 / 90, 4),
-        "rerank": round(10 / 90, 4),
+        "retrieval pipeline (search, fusion, hydrate, rerank, parent expansion)": round(10 / 90, 4),
     }
     assert summary["top_self"][0] == {
         "function": "forward (torch/nn/modules/linear.py)",

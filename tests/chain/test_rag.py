@@ -4,12 +4,12 @@ import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
 from ingest.pipeline import Ingestor
-from rag_app.chain.rag import build_chain, fuse_rankings
+from rag_app.chain.rag import build_chain
 from rag_app.config import Settings
 from rag_app.protocols import Retriever
 from rag_app.retrieval.hybrid import EmptyCollectionError, HybridRetriever
 from rag_app.store import CollectionStore
-from rag_app.types import Answer, Chunk, Filters, ScoredChunk
+from rag_app.types import Answer, Filters, ScoredChunk
 from tests.fakes import RecordingLLM, ScriptedReranker
 
 
@@ -214,20 +214,6 @@ def test_multi_query_paraphrases_are_parsed_and_fused(ingested: Settings) -> Non
         "tool shed opening days",
         "shed closed weekday",
     ]
-
-
-def test_fuse_rankings_combines_queries_by_rank() -> None:
-    def hits(*ids: str) -> list[ScoredChunk]:
-        return [
-            ScoredChunk(chunk=Chunk(id=i, text=i, source="/s"), score=1.0, scores={"dense": 0.5})
-            for i in ids
-        ]
-
-    fused = fuse_rankings([hits("a", "b"), hits("b", "c")], rrf_k=60)
-    assert [h.chunk.id for h in fused] == ["b", "a", "c"]
-    assert fused[0].scores["dense"] == 0.5 and "expanded" in fused[0].scores
-    single = hits("x")
-    assert fuse_rankings([single], 60) == single
 
 
 @pytest.mark.integration

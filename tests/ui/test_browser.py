@@ -182,10 +182,21 @@ def test_debug_view_lists_retrieved_chunks_with_scores(page: Any) -> None:
     table = page.locator("#debug-table")
     assert table.is_visible()
     header = [h.strip() for h in table.get_by_role("columnheader").all_inner_texts()]
-    assert header == ["#", "document", "section", "dense", "sparse", "fused", "rerank", "text"]
+    assert header == [
+        "#",
+        "document",
+        "section",
+        "dense",
+        "sparse",
+        "fused",
+        "rerank",
+        "order",
+        "text",
+    ]
     first = rows(page, "#debug-table")[0]
     assert first[2] == "Gardening Handbook > Watering"
     assert first[3] == "" and float(first[4]) > 0  # bm25 mode: sparse scores only
+    assert first[7] == first[5]  # no rerank: the fused score ordered the rows
 
 
 def test_upload_lists_the_file_and_refuses_an_unknown_type(page: Any, tmp_path: Path) -> None:

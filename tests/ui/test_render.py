@@ -57,12 +57,12 @@ def test_debug_rows_show_each_stage_score_and_blank_for_unscored() -> None:
         ScoredChunk(chunk=chunk, score=0.9, scores={"dense": 0.61234, "fused": 0.9}),
         ScoredChunk(
             chunk=chunk.model_copy(update={"title": "Garden"}),
-            score=2.0,
-            scores={"sparse": 3.5, "fused": 0.4, "rerank": 2.0},
+            score=0.031,  # rerank combined with the fused order: in no column before "order"
+            scores={"sparse": 3.5, "fused": 0.4, "rerank": 2.0, "reranked": 0.031},
         ),
     ]
     rows = debug_rows(hits)
     assert len(rows[0]) == len(DEBUG_COLUMNS)
-    assert rows[0][:7] == ["1", "garden.md", "Garden > Water", "0.612", "", "0.900", ""]
-    assert rows[1][:7] == ["2", "Garden", "Garden > Water", "", "3.500", "0.400", "2.000"]
-    assert rows[0][7].endswith(" …") and len(rows[0][7]) <= 162
+    assert rows[0][:8] == ["1", "garden.md", "Garden > Water", "0.612", "", "0.900", "", "0.900"]
+    assert rows[1][:8] == ["2", "Garden", "Garden > Water", "", "3.500", "0.400", "2.000", "0.031"]
+    assert rows[0][8].endswith(" …") and len(rows[0][8]) <= 162
