@@ -60,6 +60,7 @@ pytest: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check rag_app ingest eval bench tests
 	$(BIN)/ruff format --check rag_app ingest eval bench tests
+	$(BIN)/lint-imports
 
 typecheck: $(STAMP)
 	$(BIN)/mypy rag_app ingest eval bench

@@ -23,10 +23,10 @@ from typing import Any
 import numpy as np
 
 from bench.common import DATA, part_main, ratio
-from eval.beir import load_beir
-from eval.metrics import ndcg_at_k
+from rag_app.beir import load_beir
 from rag_app.config import Settings
 from rag_app.models.embeddings import get_embedder
+from rag_app.retrieval.metrics import ndcg_at_k
 
 
 def onnx_session(threads: int) -> Any:

@@ -39,9 +39,9 @@ def source_folder(name: str, settings: Settings, quick: bool) -> Path:
     path = CORPORA.get(name, Path(name))
     if not (path / "corpus.jsonl").is_file():
         return path / "deployment" if quick and name == "fastapi" else path
-    from eval.beir import load_beir
     from eval.chunking import sample_corpus
     from eval.retrieval import BeirCollection
+    from rag_app.beir import load_beir
 
     dataset = load_beir(path)
     if quick:

@@ -56,7 +56,7 @@ def cost_only_reranker(settings: Settings, folder: Path) -> CrossEncoderReranker
 
 
 def test_queries(limit: int) -> list[str]:
-    from eval.beir import load_beir_queries
+    from rag_app.beir import load_beir_queries
 
     queries, qrels = load_beir_queries(DATA / "scifact", "test")
     return [queries[q] for q in sorted(qrels) if q in queries][:limit]

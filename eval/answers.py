@@ -29,6 +29,7 @@ from eval.questions import Question
 from eval.report import bar_chart, markdown_table, percentile_ms, provenance, write_json
 from rag_app.chain.rag import Overrides, build_chain
 from rag_app.config import Settings
+from rag_app.errors import InvalidInput, UserError
 from rag_app.types import Answer
 
 RAGAS_METRICS = (
@@ -122,7 +123,7 @@ def read_lines(path: Path) -> tuple[list[dict[str, Any]], bool]:
             parsed.append(json.loads(line))
         except json.JSONDecodeError as err:
             if number < len(lines):
-                raise ValueError(f"{path}:{number}: not JSON ({err.msg})") from None
+                raise InvalidInput(f"{path}:{number}: not JSON ({err.msg})") from None
             return parsed, True
     return parsed, False
 
@@ -388,7 +389,7 @@ class AnswerEvaluation:
             previous = json.loads(run_file.read_text())
             changed = config_changes(previous, self.config)
             if changed:
-                raise ValueError(
+                raise InvalidInput(
                     f"{self.out} holds results from another configuration (differs in: "
                     f"{', '.join(changed)}); use a new --out or --fresh"
                 )
@@ -527,7 +528,7 @@ def evaluate_answers(
     finally:
         ingestor.store.close()
     if not report.ok:
-        raise ValueError(f"ingesting {docs} failed: {report.failures()[:3]}")
+        raise UserError(f"ingesting {docs} failed: {report.failures()[:3]}")
     judge = judge_settings(settings)
     judged = judge_llm is not None or settings.judge_backend != "none"
     config = fingerprint(

@@ -20,14 +20,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from eval.beir import BeirDataset, BeirDoc, DatasetError, load_beir
 from eval.diagnostics import finish_report, write_report
-from eval.metrics import paired_bootstrap_interval, per_query
 from eval.report import bar_chart, markdown_table
 from eval.retrieval import BeirCollection, run_config
+from rag_app.beir import BeirDataset, BeirDoc, DatasetError, load_beir
 from rag_app.config import Settings
+from rag_app.errors import InvalidInput
 from rag_app.files import iter_jsonl
 from rag_app.retrieval.hybrid import Mode
+from rag_app.retrieval.metrics import paired_bootstrap_interval, per_query
 
 METRICS = ("ndcg@10", "recall@10", "recall@100", "mrr@10")
 
@@ -157,7 +158,7 @@ def evaluate_chunking(
     names = list(CONFIGS) if configs is None else list(configs)
     unknown = [c for c in names if c not in CONFIGS]
     if unknown:
-        raise ValueError(f"unknown chunking config(s) {unknown}; choose from {list(CONFIGS)}")
+        raise InvalidInput(f"unknown chunking config(s) {unknown}; choose from {list(CONFIGS)}")
     started = time.perf_counter()
     results: dict[str, dict[str, Any]] = {}
     query_scores: dict[str, dict[str, float]] = {}
@@ -277,12 +278,12 @@ def load_corpus(
     """The dataset to sweep and a sentence saying what it is."""
     if docs is not None:
         if questions is None:
-            raise ValueError("--docs needs --questions (JSONL naming each question's sources)")
+            raise InvalidInput("--docs needs --questions (JSONL naming each question's sources)")
         data = dataset_from_docs(docs, questions, exclude)
         left_out = f" (left out: {', '.join(exclude)})" if exclude else ""
         return data, f"Markdown files of {docs}{left_out}; questions from {questions}."
     if dataset is None:
-        raise ValueError("give --dataset (a BEIR folder) or --docs with --questions")
+        raise InvalidInput("give --dataset (a BEIR folder) or --docs with --questions")
     full = load_beir(dataset, split)
     if corpus_sample is None and queries is None:
         return full, f"The full corpus, {split} split."

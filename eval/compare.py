@@ -16,8 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from eval.answers import CHECKS, RAGAS_METRICS, latest_records
-from eval.metrics import paired_bootstrap_interval
 from eval.report import markdown_table
+from rag_app.errors import InvalidInput
+from rag_app.retrieval.metrics import paired_bootstrap_interval
 
 Extract = Callable[[Mapping[str, Any]], float]
 
@@ -65,7 +66,7 @@ class MetricDifference:
 def _run(folder: Path) -> dict[str, dict[str, Any]]:
     path = folder / "answers.jsonl"
     if not path.is_file():
-        raise ValueError(f"{folder}: no answers.jsonl (not a `rag eval answers --out` folder)")
+        raise InvalidInput(f"{folder}: no answers.jsonl (not a `rag eval answers --out` folder)")
     return latest_records(path)
 
 
@@ -74,7 +75,7 @@ def compare_runs(baseline: Path, other: Path, seed: int = 0) -> list[MetricDiffe
     a, b = _run(baseline), _run(other)
     shared = [qid for qid in a if qid in b]
     if not shared:
-        raise ValueError(f"{baseline} and {other} share no question")
+        raise InvalidInput(f"{baseline} and {other} share no question")
     rows = []
     for metric, answerable, extract in METRICS:
         pairs = [

@@ -48,8 +48,8 @@ def load_vectors(store: CollectionStore) -> CollectionVectors:
 
 def query_texts(path: Path) -> list[str]:
     """Query texts of a BEIR folder (queries.jsonl) or a question file (JSON/JSONL)."""
-    from eval.beir import load_queries
     from eval.questions import load_questions
+    from rag_app.beir import load_queries
 
     if path.is_dir():
         return list(load_queries(path).values())

@@ -28,7 +28,6 @@ from eval.diagnostics import (
     load_vectors,
     write_report,
 )
-from eval.metrics import evaluate
 from eval.report import markdown_table
 from eval.vector_stats import (
     exact_top_k,
@@ -41,6 +40,7 @@ from eval.vector_stats import (
     truncate,
 )
 from rag_app.config import Settings
+from rag_app.retrieval.metrics import evaluate
 from rag_app.store import CollectionStore
 
 NEAR_DUPLICATE_LEVELS = (0.9, 0.95)
@@ -129,8 +129,8 @@ def evaluate_health(
 ) -> dict[str, Any]:
     """Embedding health of a collection (or of a BEIR folder's own collection, ingested first
     if needed, which adds the truncation check against its qrels)."""
-    from eval.beir import load_beir
     from eval.retrieval import BeirCollection
+    from rag_app.beir import load_beir
 
     started = time.perf_counter()
     beir = BeirCollection(load_beir(dataset, split), settings) if dataset else None

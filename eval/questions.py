@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from eval.beir import DatasetError
+from rag_app.beir import DatasetError
 from rag_app.files import iter_jsonl
 
 _REFERENCE_KEYS = ("reference", "ground_truth", "answer")

@@ -15,16 +15,16 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, unquote
 
-from eval.beir import BeirDataset, load_beir, load_beir_queries
-from eval.metrics import evaluate, ndcg_at_k, paired_bootstrap_interval, per_query
 from eval.report import markdown_table, percentile_ms, provenance, quality_vs_latency_plot
 from eval.report import write_json as _write_json
+from rag_app.beir import BeirDataset, doc_filename, doc_id_of, load_beir, load_beir_queries
 from rag_app.config import Settings
+from rag_app.errors import InvalidInput, UserError
 from rag_app.protocols import Reranker
 from rag_app.retrieval.fusion import Ranking, reciprocal_rank_fusion, weighted_fusion
 from rag_app.retrieval.hybrid import HybridRetriever, Mode
+from rag_app.retrieval.metrics import evaluate, ndcg_at_k, paired_bootstrap_interval, per_query
 from rag_app.retrieval.pipeline import RetrievalPipeline
 from rag_app.retrieval.rerank import rerank_depth_source
 from rag_app.store import CollectionStore
@@ -75,15 +75,6 @@ class Tuning:
     """nDCG@10 on the tuning split for every value tried, e.g. grid["alpha"]["0.7"]."""
 
 
-def doc_filename(doc_id: str) -> str:
-    """Any id as a safe file name, reversibly (dots escaped too: a leading one would hide it)."""
-    return quote(doc_id, safe="").replace(".", "%2E") + ".md"
-
-
-def doc_id_of(source: str) -> str:
-    return unquote(Path(source).name.removesuffix(".md"))
-
-
 class BeirCollection:
     """A BEIR corpus ingested as a collection of its own, and the chunk → document mapping."""
 
@@ -129,7 +120,7 @@ class BeirCollection:
         report = Ingestor(self.settings, self.store).run([self.folder], progress=progress)
         if not report.ok:
             failed = report.failures()
-            raise ValueError(f"ingesting the {self.dataset.name} corpus failed: {failed[:3]}")
+            raise UserError(f"ingesting the {self.dataset.name} corpus failed: {failed[:3]}")
         self._docs = None
         stats = self.store.state.stats()
         return {
@@ -391,7 +382,7 @@ def evaluate_retrieval(
     configs = list(CONFIGS) if configs is None else configs
     unknown = [c for c in configs if c not in CONFIGS]
     if unknown:
-        raise ValueError(f"unknown retrieval config(s) {unknown}; choose from {list(CONFIGS)}")
+        raise InvalidInput(f"unknown retrieval config(s) {unknown}; choose from {list(CONFIGS)}")
     started = time.perf_counter()
     data = load_beir(dataset, split)
     queries = dict(list(data.queries.items())[:limit]) if limit else data.queries
@@ -497,14 +488,14 @@ def _trained_on(collection: BeirCollection, dataset: Path, split: str | None) ->
     """A warning when fusion is tuned on the very queries the collection's bi-encoder was
     trained on (`rag tune`): dense looks better on them than on unseen queries, which pulls
     the chosen weights towards it."""
-    from rag_app.tuning.training import read_card
+    from rag_app.models.cards import EmbedderCard, read_card
 
     tuned = collection.store.tuned_embedder
-    card = read_card(Path(tuned.model)) if tuned else None
+    card = read_card(Path(tuned.model), EmbedderCard) if tuned else None
     if split is None or card is None:
         return None
-    data = card.get("data", {})
-    if data.get("split") != split or Path(data.get("labels", "")).resolve() != dataset.resolve():
+    data = card.data
+    if data.split != split or Path(data.labels).resolve() != dataset.resolve():
         return None
     return (
         f"the bi-encoder was trained on {split} queries of this dataset, the same queries "

@@ -24,6 +24,7 @@ from eval.questions import Question, load_questions
 from eval.report import markdown_table
 from eval.vector_stats import abstention_threshold, balanced_accuracy
 from rag_app.config import Settings
+from rag_app.errors import InvalidInput, UserError
 from rag_app.retrieval.hybrid import HybridRetriever
 from rag_app.retrieval.pipeline import RetrievalPipeline
 from rag_app.retrieval.rerank import CrossEncoderReranker, load_reranker
@@ -91,7 +92,7 @@ def evaluate_scores(
 
             ingested = Ingestor(settings, store).run([docs], progress=progress)
             if not ingested.ok:
-                raise ValueError(f"ingesting {docs} failed: {ingested.failures()[:3]}")
+                raise UserError(f"ingesting {docs} failed: {ingested.failures()[:3]}")
         loaded = load_reranker(settings) if settings.rerank else None
         reranker = loaded if isinstance(loaded, CrossEncoderReranker) else None
         retriever = HybridRetriever.from_store(store)
@@ -111,7 +112,7 @@ def evaluate_scores(
         flag: [row for row in per_question if row["answerable"] is flag] for flag in (True, False)
     }
     if not groups[True]:
-        raise ValueError(f"{questions_file}: no answerable question to set a threshold from")
+        raise InvalidInput(f"{questions_file}: no answerable question to set a threshold from")
     names = [n for n in SCORES if n in per_question[0]]
     distributions = {
         f"{name} {label}": _describe(_measured(row[name] for row in groups[flag]))

@@ -11,6 +11,8 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+from rag_app.errors import InvalidInput
+
 
 def normalise(matrix: np.ndarray) -> np.ndarray:
     """Rows scaled to unit length; an all-zero row stays zero rather than becoming NaN."""
@@ -133,9 +135,9 @@ def abstention_threshold(answerable: Sequence[float], keep: float) -> float:
     """The highest score threshold that still lets through at least `keep` of the answerable
     questions' scores (a question is answered when its score >= the threshold)."""
     if not answerable:
-        raise ValueError("no answerable scores to set a threshold from")
+        raise InvalidInput("no answerable scores to set a threshold from")
     if not 0.0 < keep <= 1.0:
-        raise ValueError(f"keep must be in (0, 1], not {keep}")
+        raise InvalidInput(f"keep must be in (0, 1], not {keep}")
     ordered = sorted(answerable, reverse=True)
     return float(ordered[math.ceil(keep * len(ordered)) - 1])
 

@@ -14,9 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import rag_app  # noqa: F401  (closes network paths before any library loads)
+from rag_app.errors import UserError
 
 
-class CliError(Exception):
+class CliError(UserError):
     """A user-facing failure: printed as one line, exit code 1."""
 
 
@@ -303,6 +304,7 @@ def cmd_eval_chunking(args: argparse.Namespace) -> int:
 
 
 def cmd_tune(args: argparse.Namespace) -> int:
+    from rag_app.models.cards import EmbedderCard
     from rag_app.tuning import Target, tune
 
     questions = _existing(args.questions, "questions file or BEIR folder")
@@ -314,21 +316,20 @@ def cmd_tune(args: argparse.Namespace) -> int:
     )
     cards = tune(questions, settings, args.split, targets, sys.stderr.isatty())
     for target, card in cards.items():
-        v = card["validation"]
-        trained = f"{target} for {settings.collection!r} trained in {card['wall_seconds']:.0f} s"
-        if target == "embedder":
-            verdict = "installed, collection re-embedded" if card["installed"] else "not installed"
+        trained = f"{target} for {settings.collection!r} trained in {card.wall_seconds:.0f} s"
+        if isinstance(card, EmbedderCard):
+            verdict = "installed, collection re-embedded" if card.installed else "not installed"
             print(
-                f"{trained}; validation nDCG@10 {v['base']:.4f} base -> "
-                f"{v['tuned']:.4f} tuned ({verdict})"
+                f"{trained}; validation nDCG@10 {card.validation.base:.4f} base -> "
+                f"{card.validation.tuned:.4f} tuned ({verdict})"
             )
         else:
-            best = v["trained"][f"{card['combine']}@{card['rerank_depth']}"]
-            verdict = "installed" if card["installed"] else "not installed"
+            verdict = "installed" if card.installed else "not installed"
             print(
-                f"{trained} ({card['data']['pairs']} pairs, {card['settings']['steps']} steps); "
-                f"validation nDCG@10 {v['fused']:.4f} fused -> {best:.4f} reranked "
-                f"({card['combine']}, depth {card['rerank_depth']}; {verdict})"
+                f"{trained} ({card.data.pairs} pairs, {card.settings.steps} steps); "
+                f"validation nDCG@10 {card.validation.fused:.4f} fused -> "
+                f"{card.validated:.4f} reranked "
+                f"({card.combine}, depth {card.rerank_depth}; {verdict})"
             )
     return 0
 

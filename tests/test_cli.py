@@ -71,6 +71,20 @@ def test_errors_are_one_line_with_exit_1(
     assert message in err and err.count("\n") == 1 and err.startswith("rag: error:")
 
 
+def test_an_internal_value_error_is_a_bug_with_its_traceback(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import rag_app.cli as cli
+
+    def broken(args: object) -> int:
+        return len(list(zip([1], [], strict=True)))  # a bug: ValueError from zip
+
+    monkeypatch.setattr(cli, "cmd_status", broken)
+    with pytest.raises(ValueError, match="zip"):
+        main(["status"])
+    assert "rag: error:" not in capsys.readouterr().err
+
+
 def test_bad_arguments_exit_non_zero(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exit_info:
         main(["ask"])

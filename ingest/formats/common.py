@@ -9,8 +9,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, time
 
+from rag_app.errors import InvalidInput
 
-class IngestError(ValueError):
+
+class IngestError(InvalidInput):
     """A file cannot be ingested; the message is the reason, for one line of the report."""
 
 

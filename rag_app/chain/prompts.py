@@ -5,6 +5,8 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
+from rag_app.errors import InvalidInput
+
 PROMPTS_DIR = Path(__file__).resolve().parents[2] / "prompts"
 
 
@@ -25,5 +27,5 @@ def example_exchange() -> dict[str, str]:
         sections[name.strip()] = body.strip()
     missing = {"passages", "question", "answer"} - sections.keys()
     if missing:
-        raise ValueError(f"prompts/example.md lacks section(s): {', '.join(sorted(missing))}")
+        raise InvalidInput(f"prompts/example.md lacks section(s): {', '.join(sorted(missing))}")
     return sections

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from rag_app.chain.citations import clean_citations
 from rag_app.chain.prompts import example_exchange, load_prompt
 from rag_app.config import Settings, get_settings
+from rag_app.errors import InvalidInput
 from rag_app.protocols import ParentStore, Reranker, Retriever
 from rag_app.retrieval.context import CountTokens
 from rag_app.retrieval.pipeline import Context, RetrievalPipeline
@@ -159,7 +160,7 @@ def _parse_input(value: dict[str, Any] | str) -> ChainState:
         value = {"question": value}
     question = str(value.get("question", "")).strip()
     if not question:
-        raise ValueError("the chain input needs a non-empty 'question'")
+        raise InvalidInput("the chain input needs a non-empty 'question'")
     filters = value.get("filters")
     return ChainState(
         question=question,

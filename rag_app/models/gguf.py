@@ -13,13 +13,14 @@ import tempfile
 from importlib.util import find_spec
 from pathlib import Path
 
+from rag_app.errors import UserError
 from rag_app.models.registry import PackagedGGUF, SplitGGUF
 
 GGUF_MAGIC = b"GGUF"
 _CHUNK = 8 * 1024 * 1024
 
 
-class ModelNotAvailable(RuntimeError):
+class ModelNotAvailable(UserError):
     """A configured model cannot be found locally; the message says how to install it."""
 
 

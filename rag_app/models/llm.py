@@ -10,7 +10,20 @@ from functools import lru_cache
 from langchain_core.language_models import BaseChatModel
 
 from rag_app.config import Settings
+from rag_app.errors import InvalidInput, UserError
+from rag_app.models.gguf import ModelNotAvailable
 from rag_app.models.resolve import resolve_gguf
+
+
+def _require_kernels() -> None:
+    """`check_kernels` stays stdlib-only (make runs it before anything is installed); its
+    refusal, a venv built on another CPU, is the user's to fix, with the fix in the message."""
+    from rag_app.models.kernels import UnsupportedKernels, check_kernels
+
+    try:
+        check_kernels()
+    except UnsupportedKernels as err:
+        raise UserError(str(err)) from err
 
 
 def make_chat_model(settings: Settings) -> BaseChatModel:
@@ -53,9 +66,7 @@ def _gguf_counter(path: str) -> Callable[[str], int]:
 
     import llama_cpp
 
-    from rag_app.models.kernels import check_kernels
-
-    check_kernels()
+    _require_kernels()
     params = llama_cpp.llama_model_default_params()
     params.vocab_only = True
     # The loader's warnings reach llama-cpp-python's logger one level up (its level table
@@ -68,7 +79,7 @@ def _gguf_counter(path: str) -> Callable[[str], int]:
     finally:
         logger.setLevel(level)
     if not model:
-        raise ValueError(f"llama.cpp could not read the vocabulary of {path}")
+        raise ModelNotAvailable(f"llama.cpp could not read the vocabulary of {path}")
     atexit.register(llama_cpp.llama_model_free, model)
     vocab = llama_cpp.llama_model_get_vocab(model)
 
@@ -90,10 +101,9 @@ def _llamacpp_model(
     seed: int,
     prompt_cache_mb: int,
 ) -> BaseChatModel:
-    from rag_app.models.kernels import check_kernels
     from rag_app.models.llamacpp import SerialChatLlamaCpp
 
-    check_kernels()
+    _require_kernels()
     model = SerialChatLlamaCpp(
         model_path=path,
         n_ctx=n_ctx,
@@ -128,7 +138,7 @@ def _openai_model(settings: Settings) -> BaseChatModel:
     from pydantic import SecretStr
 
     if not settings.llm_base_url and not os.environ.get("OPENAI_API_KEY"):
-        raise ValueError("llm_backend=openai needs llm_base_url (or OPENAI_API_KEY for OpenAI)")
+        raise InvalidInput("llm_backend=openai needs llm_base_url (or OPENAI_API_KEY for OpenAI)")
     key = settings.llm_api_key or os.environ.get("OPENAI_API_KEY") or "not-needed"
     return ChatOpenAI(
         model=settings.llm_model,

@@ -6,6 +6,7 @@ from typing import Literal
 
 import numpy as np
 
+from rag_app.errors import UserError
 from rag_app.retrieval.fusion import Ranking, reciprocal_rank_fusion, weighted_fusion
 from rag_app.store import CollectionStore
 from rag_app.store.bm25 import BM25Index
@@ -14,7 +15,7 @@ from rag_app.types import Filters, ScoredChunk
 Mode = Literal["rrf", "alpha", "dense", "sparse"]
 
 
-class EmptyCollectionError(LookupError):
+class EmptyCollectionError(UserError, LookupError):
     """Nothing has been ingested into the collection yet."""
 
 

@@ -9,7 +9,6 @@ the log and passes the fused order through: quality silently dropping is worse t
 from __future__ import annotations
 
 import logging
-import math
 import threading
 from collections import OrderedDict
 from functools import cached_property
@@ -19,8 +18,8 @@ from typing import Any, Literal
 import numpy as np
 
 from rag_app.config import Settings
+from rag_app.models.cards import Combine, RerankerUse, read_card
 from rag_app.retrieval.fusion import rank_blend, reciprocal_rank_fusion
-from rag_app.tuning.training import read_card
 from rag_app.types import ScoredChunk
 
 log = logging.getLogger(__name__)
@@ -83,19 +82,18 @@ class CrossEncoderReranker:
         model: str,
         max_length: int = 192,
         batch_size: int = 32,
-        combine: str | None = None,
+        combine: str | Combine | None = None,
         rrf_k: int = 60,
         backend: Backend = "auto",
     ) -> None:
         self.model_name = model
         self.max_length = max_length
         self.batch_size = batch_size
-        card = read_card(Path(model)) or {}
-        self.combine: str = combine or card.get("combine", "replace")
-        self.blend_weight = _blend_weight(self.combine, model)
-        self.depth: int | None = card.get("rerank_depth")
-        self.min_score: float | None = card.get("min_score")
-        self.backend = card.get("backend", "torch") if backend == "auto" else backend
+        use = read_card(Path(model), RerankerUse) or RerankerUse()
+        self.combine = Combine.parse(combine) if combine is not None else use.combine
+        self.depth: int | None = use.rerank_depth
+        self.min_score: float | None = use.min_score
+        self.backend = use.backend if backend == "auto" else backend
         self.rrf_k = rrf_k
         self.cache = ScoreCache()
         self._lock = threading.Lock()
@@ -143,11 +141,11 @@ class CrossEncoderReranker:
             ScoredChunk(chunk=c.chunk, score=s, scores={**c.scores, "rerank": s}, also_in=c.also_in)
             for c, s in ranked
         ]
-        if self.combine == "replace":
+        if self.combine.kind == "replace":
             return reranked[:k]
         by_id = {c.chunk.id: c for c in reranked}
-        if self.blend_weight is not None:
-            fused = rank_blend([c.chunk.id for c in candidates], scores, self.blend_weight)
+        if self.combine.weight is not None:
+            fused = rank_blend([c.chunk.id for c in candidates], scores, self.combine.weight)
         else:
             fused = reciprocal_rank_fusion(
                 [[(c.chunk.id, 0.0) for c in candidates], [(c.chunk.id, 0.0) for c in reranked]],
@@ -157,23 +155,6 @@ class CrossEncoderReranker:
             by_id[i].model_copy(update={"score": s, "scores": {**by_id[i].scores, "reranked": s}})
             for i, s in fused[:k]
         ]
-
-
-def _blend_weight(combine: str, model: str) -> float | None:
-    """W of a "blend-W" use; None for "replace" and "rrf"; anything else is an error."""
-    if combine in ("replace", "rrf"):
-        return None
-    kind, _, weight = combine.partition("-")
-    try:
-        value = float(weight) if kind == "blend" else math.nan
-    except ValueError:
-        value = math.nan
-    if not 0.0 <= value <= 1.0:
-        raise ValueError(
-            f"reranker {model}: combine {combine!r} is not 'replace', 'rrf' or 'blend-W' "
-            "with W in [0, 1]"
-        )
-    return value
 
 
 class PassThroughReranker:
@@ -241,16 +222,16 @@ def load_reranker(settings: Settings) -> CrossEncoderReranker | PassThroughReran
         )
     failures = []
     for candidate in candidates:
-        reranker = CrossEncoderReranker(
-            candidate,
-            s.rerank_max_length,
-            s.rerank_batch_size,
-            rrf_k=s.rrf_k,
-            backend=s.rerank_backend,
-        )
         try:
+            reranker = CrossEncoderReranker(
+                candidate,
+                s.rerank_max_length,
+                s.rerank_batch_size,
+                rrf_k=s.rrf_k,
+                backend=s.rerank_backend,
+            )
             reranker.warm_up()
-        except (OSError, ValueError) as err:  # offline hub name, missing or broken folder
+        except (OSError, ValueError) as err:  # offline hub name, missing or broken folder/card
             failures.append(f"{candidate}: {' '.join(str(err).split())[:160]}")
             continue
         log.info("reranking with cross-encoder %s", candidate)
@@ -265,7 +246,8 @@ def reranker_in_use(settings: Settings) -> str:
     if settings.reranker_model:
         return f"{settings.reranker_model} (configured)"
     tuned = tuned_reranker_dir(settings.models_dir, settings.collection)
-    card = read_card(tuned)
-    if card is None:
+    use = read_card(tuned, RerankerUse)
+    if use is None:
         return "none: fused order kept (train one with `rag tune`)"
-    return f"{tuned} (tuned {card['created']}, {card['combine']}, depth {card['rerank_depth']})"
+    depth = use.rerank_depth or settings.retrieve_n
+    return f"{tuned} (tuned by `rag tune`: {use.combine}, depth {depth})"

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rag_app.config import Settings
+from rag_app.errors import InvalidInput
 from rag_app.models.embeddings import Embedder, get_embedder
 from rag_app.store.bm25 import BM25Index
 from rag_app.store.embedding_cache import EmbeddingCache
@@ -60,7 +61,7 @@ class CollectionStore:
             return None
         tuned = TunedEmbedder(**json.loads(raw))
         if tuned.base != self.settings.embedding_model:
-            raise ValueError(
+            raise InvalidInput(
                 f"collection {self.settings.collection!r} is tuned from {tuned.base!r}, not the "
                 f"configured {self.settings.embedding_model!r}; set embedding_model back, or "
                 "ingest into a new collection to switch models"

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, cast
 import numpy as np
 
 from rag_app.config import Settings
+from rag_app.errors import InvalidInput
 from rag_app.types import Chunk
 
 if TYPE_CHECKING:
@@ -110,7 +111,7 @@ class VectorIndex:
         self.set_ef_search(hnsw.ef_search)  # an existing collection keeps its own otherwise
         stored_model = (self._collection.metadata or {}).get("embedding_model")
         if stored_model not in (None, embedding_model):
-            raise ValueError(
+            raise InvalidInput(
                 f"collection {name!r} was embedded with {stored_model!r}, not {embedding_model!r};"
                 " re-ingest into a new collection to switch models"
             )

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 from rag_app.config import Settings, get_settings
+from rag_app.models.cards import EmbedderCard, RerankerCard
 
 Target = Literal["embedder", "reranker"]
 
@@ -17,7 +18,7 @@ def tune(
     split: str = "train",
     targets: tuple[Target, ...] = ("embedder", "reranker"),
     progress: bool = False,
-) -> dict[str, dict[str, Any]]:
+) -> dict[str, RerankerCard | EmbedderCard]:
     """Tune each target in order and return their cards by target.
 
     The bi-encoder goes first: the reranker is trained on the candidates the (re-embedded)
@@ -39,7 +40,7 @@ def tune(
         "split": split if labels.is_dir() else None,
         "collection": s.collection,
     }
-    cards: dict[str, dict[str, Any]] = {}
+    cards: dict[str, RerankerCard | EmbedderCard] = {}
     store = CollectionStore(s)
     try:
         questions = load_labelled(labels, store.state.documents().keys(), split)
@@ -53,11 +54,12 @@ def tune(
                 )
                 for qs, depth in ((train_q, s.tune_candidates), (val_q, val_depth))
             )
+            card: RerankerCard | EmbedderCard
             if target == "embedder":
                 version = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
                 folder = tuned_embedder_root(s.models_dir, s.collection) / version
                 card = train_embedder(train, validation, base, folder, s, data, progress)
-                if card["installed"]:
+                if card.installed:
                     reembed(store, folder, progress)
             else:
                 card = train_cross_encoder(

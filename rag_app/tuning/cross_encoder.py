@@ -30,8 +30,16 @@ from pathlib import Path
 from typing import Any
 
 from rag_app.config import Settings
+from rag_app.models.cards import (
+    CardData,
+    Combine,
+    RerankerCard,
+    RerankerValidation,
+    TrainingRun,
+)
 from rag_app.models.onnx_reranker import ONNX_INT8
 from rag_app.retrieval.fusion import rank_blend, reciprocal_rank_fusion
+from rag_app.retrieval.metrics import ndcg_at_k
 from rag_app.tuning.data import Example
 from rag_app.tuning.training import budget_callback, install, training_arguments
 
@@ -39,13 +47,6 @@ from rag_app.tuning.training import budget_callback, install, training_arguments
 INT8_TOLERANCE = 0.005
 # Weights of the cross-encoder's score in the "blend-W" uses tried on validation.
 BLEND_WEIGHTS = (0.25, 0.5, 0.75)
-
-
-def ndcg10(ranked: Sequence[str], positives: set[str]) -> float:
-    """Binary-relevance nDCG@10 over passage texts (validation works on chunks, not docs)."""
-    dcg = sum(1 / math.log2(i + 2) for i, text in enumerate(ranked[:10]) if text in positives)
-    ideal = sum(1 / math.log2(i + 2) for i in range(min(10, len(positives))))
-    return dcg / ideal if ideal else math.nan
 
 
 def orders(
@@ -76,7 +77,7 @@ def validate(
 ) -> tuple[dict[str, float], list[float]]:
     """Mean nDCG@10 of each order in `orders` over held-out questions; and, for each question
     whose candidates hold a positive, the best score among them (what abstention looks at)."""
-    from rag_app.retrieval.rerank import cross_encoder_logits  # local: rerank reads our cards
+    from rag_app.retrieval.rerank import cross_encoder_logits
 
     totals: dict[str, list[float]] = {}
     best_scores: list[float] = []
@@ -89,7 +90,9 @@ def validate(
             best_scores.append(max(scores))
         ranked = orders(example, scores, depths, rrf_k)
         for name, order in ranked.items():
-            totals.setdefault(name, []).append(ndcg10(order, set(example.positives)))
+            # Validation works on passage texts, not documents; binary relevance.
+            relevant = dict.fromkeys(example.positives, 1)
+            totals.setdefault(name, []).append(ndcg_at_k(order, relevant, 10))
     return {name: sum(v) / len(v) for name, v in totals.items()}, best_scores
 
 
@@ -188,7 +191,7 @@ def train_cross_encoder(
     settings: Settings,
     data: dict[str, Any],
     progress: bool = False,
-) -> dict[str, Any]:
+) -> RerankerCard:
     """Train and validate the cross-encoder, and install it at `target` if it beats the fused
     order on validation (or `tune_keep_worse`); returns its card."""
     import torch
@@ -200,7 +203,7 @@ def train_cross_encoder(
     from sentence_transformers.cross_encoder.evaluation import CrossEncoderRerankingEvaluator
     from transformers import EarlyStoppingCallback
 
-    from rag_app.retrieval.rerank import rerank_depth  # local: rerank reads our cards
+    from rag_app.retrieval.rerank import rerank_depth
 
     s = settings
     started = time.perf_counter()
@@ -265,49 +268,49 @@ def train_cross_encoder(
     int8 = int8_onnx_trial(
         model, work_dir, validation, depths, s, after[f"{combine}@{depth}"], torch_seconds
     )
-    card = {
-        "kind": "cross-encoder",
-        "base_model": base_model,
-        "initialised_from": str(s.tune_reranker_init) if s.tune_reranker_init else None,
-        "created": datetime.now(UTC).isoformat(timespec="seconds"),
-        "data": {
+    # A reranker that loses to the fused order on validation would make every answer worse.
+    installed = s.tune_keep_worse or after[f"{combine}@{depth}"] > after["fused"]
+    card = RerankerCard(
+        base_model=base_model,
+        initialised_from=str(s.tune_reranker_init) if s.tune_reranker_init else None,
+        created=datetime.now(UTC).isoformat(timespec="seconds"),
+        data=CardData(
             **data,
-            "train_questions": len(train),
-            "validation_questions": len(validation),
-            "pairs": pairs,
-        },
-        "loss": loss_name,
-        "settings": {
-            "head": s.tune_reranker_head,
-            "max_length": s.tune_max_length,
-            "frozen_layers": s.tune_frozen_layers,
-            "trainable_parameters": trainable,
-            "batch_size": batch_size,
-            "learning_rate": s.tune_learning_rate,
-            "epochs": s.tune_epochs,
-            "steps": steps,
-            "budget_minutes": s.tune_budget_minutes,
-            "stopped_by_budget": budget.stopped_early,
-            "seed": s.tune_seed,
-        },
-        "validation": {
-            "metric": "ndcg@10 over child chunks, binary relevance",
-            "fused": after["fused"],
-            "trained": {k: v for k, v in after.items() if k != "fused"},
-        },
-        "combine": combine,
-        "rerank_depth": depth,
+            train_questions=len(train),
+            validation_questions=len(validation),
+            pairs=pairs,
+        ),
+        loss=loss_name,
+        settings=TrainingRun(
+            head=s.tune_reranker_head,
+            max_length=s.tune_max_length,
+            frozen_layers=s.tune_frozen_layers,
+            trainable_parameters=trainable,
+            batch_size=batch_size,
+            learning_rate=s.tune_learning_rate,
+            epochs=s.tune_epochs,
+            steps=steps,
+            budget_minutes=s.tune_budget_minutes,
+            stopped_by_budget=budget.stopped_early,
+            seed=s.tune_seed,
+        ),
+        validation=RerankerValidation(
+            metric="ndcg@10 over child chunks, binary relevance",
+            fused=after["fused"],
+            trained={k: v for k, v in after.items() if k != "fused"},
+        ),
+        combine=Combine.parse(combine),
+        rerank_depth=depth,
         # Keep-all: every answerable validation question stays above it. A listwise loss
         # fixes no score scale, so a fixed logit (0) would mean nothing for this model.
-        "min_score": int8["min_score"] if int8["chosen"] else min(best_scores, default=None),
-        "int8_onnx": int8,
-        "backend": "onnx-int8" if int8["chosen"] else "torch",
-        "wall_seconds": round(train_seconds, 1),
-        "pairs_per_second": round(steps * batch_size * per_row / max(train_seconds, 1e-9), 2),
-    }
-    # A reranker that loses to the fused order on validation would make every answer worse.
-    card["installed"] = s.tune_keep_worse or after[f"{combine}@{depth}"] > after["fused"]
-    if card["installed"]:
+        min_score=int8["min_score"] if int8["chosen"] else min(best_scores, default=None),
+        int8_onnx=int8,
+        backend="onnx-int8" if int8["chosen"] else "torch",
+        installed=installed,
+        wall_seconds=round(train_seconds, 1),
+        pairs_per_second=round(steps * batch_size * per_row / max(train_seconds, 1e-9), 2),
+    )
+    if installed:
         exported = {ONNX_INT8: work_dir / ONNX_INT8} if int8["chosen"] else {}
         install(model, card, target, exported)
     shutil.rmtree(work_dir, ignore_errors=True)

@@ -20,12 +20,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from rag_app.errors import InvalidInput
 from rag_app.files import iter_jsonl
 from rag_app.protocols import Retriever
 from rag_app.store.state import CollectionState
 
 
-class LabelError(ValueError):
+class LabelError(InvalidInput):
     """The labelled questions cannot be used; the message names the file (and line)."""
 
 
@@ -48,8 +49,7 @@ class Example:
 
 
 def _beir_questions(folder: Path, split: str, sources: list[str]) -> list[LabelledQuestion]:
-    from eval.beir import load_beir_queries
-    from eval.retrieval import doc_id_of
+    from rag_app.beir import doc_id_of, load_beir_queries
 
     queries, qrels = load_beir_queries(folder, split)
     by_doc: dict[str, str] = {doc_id_of(s): s for s in sources}

@@ -23,6 +23,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rag_app.config import Settings
+from rag_app.errors import InvalidInput
+from rag_app.models.cards import CardData, EmbedderCard, EmbedderValidation, TrainingRun
 from rag_app.models.resolve import EmbedderSpec
 from rag_app.tuning.data import Example
 from rag_app.tuning.training import budget_callback, install, training_arguments
@@ -78,7 +80,7 @@ def train_embedder(
     settings: Settings,
     data: dict[str, Any],
     progress: bool = False,
-) -> dict[str, Any]:
+) -> EmbedderCard:
     """Train from `base`; install at `target` if validation improved. Returns the card
     (`installed` says whether it was)."""
     import torch
@@ -98,7 +100,7 @@ def train_embedder(
     model = SentenceTransformer(str(base.path), device="cpu", local_files_only=True)
     rows = _rows(train, base, s.tune_embedder_negatives)
     if len(rows["anchor"]) < 2:
-        raise ValueError(
+        raise InvalidInput(
             f"only {len(rows['anchor'])} training question(s) with a positive and "
             f"{s.tune_embedder_negatives} hard negative(s): too few to train the bi-encoder"
         )
@@ -136,36 +138,35 @@ def train_embedder(
         best = trainer.state.best_metric
     after = float(best) if best is not None else float(evaluator(model)["validation_ndcg@10"])
     seconds = time.perf_counter() - started
-    card = {
-        "kind": "bi-encoder",
-        "base_model": str(base.path),
-        "created": datetime.now(UTC).isoformat(timespec="seconds"),
-        "data": {
+    card = EmbedderCard(
+        base_model=str(base.path),
+        created=datetime.now(UTC).isoformat(timespec="seconds"),
+        data=CardData(
             **data,
-            "train_questions": len(train),
-            "validation_questions": len(validation),
-            "rows": len(rows["anchor"]),
-        },
-        "loss": "MultipleNegativesRankingLoss (in-batch + mined hard negatives)",
-        "settings": {
-            "hard_negatives": s.tune_embedder_negatives,
-            "batch_size": s.tune_embedder_batch_size,
-            "learning_rate": s.tune_embedder_learning_rate,
-            "epochs": s.tune_embedder_epochs,
-            "steps": steps,
-            "budget_minutes": s.tune_budget_minutes,
-            "stopped_by_budget": budget.stopped_early,
-            "seed": s.tune_seed,
-        },
-        "validation": {
-            "metric": "ndcg@10 reranking the retrieved candidates by cosine, binary relevance",
-            "base": before,
-            "tuned": after,
-        },
-        "installed": after > before or s.tune_keep_worse,
-        "wall_seconds": round(seconds, 1),
-    }
-    if card["installed"]:
+            train_questions=len(train),
+            validation_questions=len(validation),
+            rows=len(rows["anchor"]),
+        ),
+        loss="MultipleNegativesRankingLoss (in-batch + mined hard negatives)",
+        settings=TrainingRun(
+            hard_negatives=s.tune_embedder_negatives,
+            batch_size=s.tune_embedder_batch_size,
+            learning_rate=s.tune_embedder_learning_rate,
+            epochs=s.tune_embedder_epochs,
+            steps=steps,
+            budget_minutes=s.tune_budget_minutes,
+            stopped_by_budget=budget.stopped_early,
+            seed=s.tune_seed,
+        ),
+        validation=EmbedderValidation(
+            metric="ndcg@10 reranking the retrieved candidates by cosine, binary relevance",
+            base=before,
+            tuned=after,
+        ),
+        installed=after > before or s.tune_keep_worse,
+        wall_seconds=round(seconds, 1),
+    )
+    if card.installed:
         install(model, card, target)
         # The same query/passage prefixes as the base model (BGE/E5 need them).
         prefixes = {"query_prefix": base.query_prefix, "passage_prefix": base.passage_prefix}

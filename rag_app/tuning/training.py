@@ -4,15 +4,15 @@ is complete."""
 
 from __future__ import annotations
 
-import json
 import shutil
 import time
 from pathlib import Path
 from typing import Any
 
-from rag_app.files import replace_dir
+from pydantic import BaseModel
 
-CARD = "card.json"
+from rag_app.files import replace_dir
+from rag_app.models.cards import CARD, card_json
 
 
 def budget_callback(seconds: float) -> Any:
@@ -80,7 +80,7 @@ def training_arguments(
 
 
 def install(
-    model: Any, card: dict[str, Any], target: Path, extra_files: dict[Path, Path] | None = None
+    model: Any, card: BaseModel, target: Path, extra_files: dict[Path, Path] | None = None
 ) -> None:
     """Save next to `target`, then swap: the old model serves until the new one is complete.
     `extra_files` (path inside the model folder -> file) travel with it, e.g. an ONNX copy."""
@@ -91,10 +91,5 @@ def install(
     for inside, source in (extra_files or {}).items():
         (staging / inside).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(source, staging / inside)
-    (staging / CARD).write_text(json.dumps(card, indent=2) + "\n")
+    (staging / CARD).write_text(card_json(card), encoding="utf-8")
     replace_dir(staging, target)
-
-
-def read_card(folder: Path) -> dict[str, Any] | None:
-    path = folder / CARD
-    return json.loads(path.read_text()) if path.is_file() else None

@@ -3,10 +3,10 @@ from pathlib import Path
 
 import pytest
 
-from eval.beir import DatasetError, load_beir
 from eval.chunking import dataset_from_docs, evaluate_chunking, sample_corpus
-from eval.metrics import paired_bootstrap_interval
+from rag_app.beir import DatasetError, load_beir
 from rag_app.config import Settings
+from rag_app.retrieval.metrics import paired_bootstrap_interval
 
 TINY = Path(__file__).parents[1] / "fixtures" / "beir-tiny"
 

@@ -3,8 +3,8 @@ from pathlib import Path
 
 import pytest
 
-from eval.beir import DatasetError
 from eval.questions import Question, load_questions, select
+from rag_app.beir import DatasetError
 from tests.conftest import SHARED_DATA
 
 ARAGOG = SHARED_DATA / "aragog" / "benchmark.json"

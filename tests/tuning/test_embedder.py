@@ -4,9 +4,10 @@ from pathlib import Path
 
 import pytest
 
-from eval.beir import load_beir
 from eval.retrieval import BeirCollection
+from rag_app.beir import load_beir
 from rag_app.config import Settings
+from rag_app.models.cards import EmbedderCard, read_card
 from rag_app.models.resolve import EmbedderSpec, resolve_embedder
 from rag_app.retrieval.hybrid import HybridRetriever
 from rag_app.store import CollectionStore
@@ -106,17 +107,18 @@ def test_rag_tune_embedder_installs_only_a_model_that_beats_the_base_on_validati
     )
     card = tune(TINY, settings, split="test", targets=("embedder",))["embedder"]
 
-    assert card["data"]["train_questions"] == 3 and card["data"]["validation_questions"] == 1
-    assert card["settings"]["steps"] >= 1
-    v = card["validation"]
-    assert 0.0 <= v["base"] <= 1.0 and 0.0 <= v["tuned"] <= 1.0
-    assert card["installed"] == (v["tuned"] > v["base"])
+    assert isinstance(card, EmbedderCard)
+    assert card.data.train_questions == 3 and card.data.validation_questions == 1
+    assert card.settings.steps >= 1 and card.data.rows
+    v = card.validation
+    assert 0.0 <= v.base <= 1.0 and 0.0 <= v.tuned <= 1.0
+    assert card.installed == (v.tuned > v.base)
     store = CollectionStore(settings)
     try:
         tuned = store.tuned_embedder
-        if card["installed"]:
+        if card.installed:
             assert tuned is not None
-            assert json.loads((Path(tuned.model) / "card.json").read_text()) == card
+            assert read_card(Path(tuned.model), EmbedderCard) == card
         else:
             assert tuned is None
     finally:

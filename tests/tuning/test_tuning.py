@@ -3,13 +3,15 @@ from pathlib import Path
 
 import pytest
 
-from eval.beir import load_beir
 from eval.retrieval import BeirCollection
+from rag_app.beir import load_beir
 from rag_app.config import Settings
+from rag_app.models.cards import RerankerCard, read_card
 from rag_app.retrieval.hybrid import HybridRetriever
+from rag_app.retrieval.metrics import ndcg_at_k
 from rag_app.retrieval.rerank import CrossEncoderReranker, load_reranker, tuned_reranker_dir
 from rag_app.tuning import tune
-from rag_app.tuning.cross_encoder import BLEND_WEIGHTS, best_use, ndcg10, orders
+from rag_app.tuning.cross_encoder import BLEND_WEIGHTS, best_use, orders
 from rag_app.tuning.data import (
     Example,
     LabelError,
@@ -87,8 +89,8 @@ def test_validation_orders_and_the_choice_between_them() -> None:
     assert found["fused"] == ["bad1", "bad2", "good", "bad3"]
     assert found["replace@2"] == ["bad2", "bad1", "good", "bad3"]  # "good" beyond depth 2
     assert found["replace@4"][0] == "good"
-    assert ndcg10(found["replace@4"], {"good"}) == 1.0
-    assert ndcg10(found["fused"], {"good"}) == pytest.approx(0.5)
+    assert ndcg_at_k(found["replace@4"], {"good": 1}, 10) == 1.0
+    assert ndcg_at_k(found["fused"], {"good": 1}, 10) == pytest.approx(0.5)
     # blend at 0.75 over 4: good = 0.75 * 1 + 0.25 * 1/3 beats bad1 = 0.75 * 1/9 + 0.25
     assert found["blend-0.75@4"][0] == "good"
     assert found["blend-0.25@4"][0] == "bad1"  # at 0.25 the fused lead holds
@@ -122,24 +124,31 @@ def test_rag_tune_trains_a_loadable_cross_encoder_that_the_chain_picks_up(
 
     folder = tuned_reranker_dir(settings.models_dir, settings.collection)
     try:
-        assert json.loads((folder / "card.json").read_text()) == card
-        assert card["data"]["train_questions"] == 3 and card["data"]["validation_questions"] == 1
-        assert card["installed"] and card["settings"]["steps"] >= 1
-        assert card["settings"]["head"] == head
+        assert isinstance(card, RerankerCard)
+        assert read_card(folder, RerankerCard) == card  # what was written is what was returned
+        assert card.data.train_questions == 3 and card.data.validation_questions == 1
+        assert card.installed and card.settings.steps >= 1
+        assert card.settings.model_extra == {
+            "head": head,
+            "max_length": 64,
+            "frozen_layers": settings.tune_frozen_layers,
+            "trainable_parameters": card.settings.model_extra["trainable_parameters"],
+        }
         described = {"bce": "BinaryCrossEntropyLoss", "listnet": "ListNet", "lambda": "Lambda"}
-        assert card["loss"].startswith(described[loss])
+        assert card.loss.startswith(described[loss])
         uses = ("replace", "rrf", *(f"blend-{w}" for w in BLEND_WEIGHTS))
-        assert card["combine"] in uses and card["rerank_depth"] >= 1
+        assert str(card.combine) in uses and card.rerank_depth >= 1
+        assert json.loads((folder / "card.json").read_text())["combine"] == str(card.combine)
         reranker = load_reranker(
             settings.model_copy(update={"rerank_max_length": 64, "rerank_batch_size": 8})
         )
         assert isinstance(reranker, CrossEncoderReranker)
-        assert reranker.depth == card["rerank_depth"] and reranker.combine == card["combine"]
+        assert reranker.depth == card.rerank_depth and reranker.combine == card.combine
         # Its abstention threshold and its backend come from validation, written in the card.
-        assert isinstance(card["min_score"], float) and reranker.min_score == card["min_score"]
-        int8 = card["int8_onnx"]
+        assert isinstance(card.min_score, float) and reranker.min_score == card.min_score
+        int8 = card.int8_onnx
         assert int8["validation_seconds"] > 0 and 0.0 <= int8["validation_best"] <= 1.0
-        assert reranker.backend == card["backend"] == ("onnx-int8" if int8["chosen"] else "torch")
+        assert reranker.backend == card.backend == ("onnx-int8" if int8["chosen"] else "torch")
         assert (folder / "onnx" / "model_qint8.onnx").is_file() == int8["chosen"]
 
         from rag_app.cli import main

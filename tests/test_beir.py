@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from eval.beir import DatasetError, load_beir
+from rag_app.beir import DatasetError, doc_filename, doc_id_of, load_beir
 from tests.conftest import SHARED_DATA
 
 
@@ -48,3 +48,10 @@ def test_scifact_from_shared_data() -> None:
     assert len(test.corpus) == 5183 and len(test.queries) == 300
     train = load_beir(SHARED_DATA / "scifact", "train")
     assert len(train.queries) == 600 and not set(train.queries) & set(test.queries)
+
+
+@pytest.mark.parametrize("doc_id", ["4983", "d5.v2", ".hidden", "a/b c%d", "ünï"])
+def test_document_ids_survive_the_file_name_round_trip(doc_id: str) -> None:
+    name = doc_filename(doc_id)
+    assert "/" not in name and not name.startswith(".")
+    assert doc_id_of(f"/somewhere/{name}") == doc_id

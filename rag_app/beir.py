@@ -1,4 +1,6 @@
-"""Load a BEIR-format folder: corpus.jsonl, queries.jsonl and qrels/<split>.tsv."""
+"""Load a BEIR-format folder: corpus.jsonl, queries.jsonl and qrels/<split>.tsv; and name its
+documents as files, so a corpus goes through the real ingestion and each chunk maps back to its
+document id by its source path. `rag eval` scores on these labels and `rag tune` trains on them."""
 
 from __future__ import annotations
 
@@ -6,11 +8,13 @@ import csv
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote, unquote
 
+from rag_app.errors import InvalidInput
 from rag_app.files import iter_jsonl
 
 
-class DatasetError(ValueError):
+class DatasetError(InvalidInput):
     """A BEIR file is missing or malformed; the message names the file and line."""
 
 
@@ -74,3 +78,12 @@ def load_beir(folder: Path, split: str = "test") -> BeirDataset:
     }
     queries, qrels = load_beir_queries(folder, split)
     return BeirDataset(name=folder.name, corpus=corpus, queries=queries, qrels=qrels)
+
+
+def doc_filename(doc_id: str) -> str:
+    """Any id as a safe file name, reversibly (dots escaped too: a leading one would hide it)."""
+    return quote(doc_id, safe="").replace(".", "%2E") + ".md"
+
+
+def doc_id_of(source: str) -> str:
+    return unquote(Path(source).name.removesuffix(".md"))

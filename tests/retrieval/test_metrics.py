@@ -2,7 +2,7 @@ import math
 
 import pytest
 
-from eval.metrics import (
+from rag_app.retrieval.metrics import (
     evaluate,
     first_occurrences,
     mrr_at_k,
