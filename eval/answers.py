@@ -228,16 +228,15 @@ class Scorer:
 
     def supported(self, statement: str, passages: list[str]) -> bool | None:
         """The judge's verdict on the passages backing the statement; None when not judged."""
-        from langchain_core.messages import HumanMessage
 
-        from rag_app.chain.prompts import load_prompt
+        from rag_app.chain.prompts import chat_prompt
 
         if self.judge is None:
             return None
-        prompt = load_prompt("judge_support").format(
+        prompt = chat_prompt("judge_support").format_messages(
             passage="\n\n".join(passages), statement=statement
         )
-        reply = self.judge.invoke([HumanMessage(prompt)])
+        reply = self.judge.invoke(prompt)
         return parse_verdict(str(reply.content))
 
     def citations(self, record: Record) -> dict[str, float]:
@@ -345,8 +344,9 @@ def fingerprint(settings: Settings, extra: Mapping[str, Any]) -> dict[str, Any]:
     from rag_app.chain.prompts import PROMPTS_DIR
 
     prompts = hashlib.sha256()
-    for path in sorted(PROMPTS_DIR.glob("*.md")):
-        prompts.update(path.read_bytes())
+    for path in sorted(PROMPTS_DIR.iterdir(), key=lambda p: p.name):
+        if path.name.endswith((".md", ".json")):
+            prompts.update(path.read_bytes())
     fields = settings.model_dump(
         exclude={"home", "models_dir", "llm_api_key", "judge_api_key", "judge_timeout_s"},
         mode="json",

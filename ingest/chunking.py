@@ -43,6 +43,9 @@ class ChunkSizes:
     semantic_percentile: float = 95.0
 
 
+_PATH_SEPARATOR = "\x1f"  # ASCII unit separator
+
+
 def _sections(doc: SourceDocument, structured: bool) -> Iterator[Section]:
     if doc.pages:
         for page in doc.pages:
@@ -54,10 +57,14 @@ def _sections(doc: SourceDocument, structured: bool) -> Iterator[Section]:
     from llama_index.core import Document
     from llama_index.core.node_parser import MarkdownNodeParser
 
-    nodes = MarkdownNodeParser().get_nodes_from_documents([Document(text=doc.text)])
+    # A separator no heading contains: with LlamaIndex's default "/", "Input/Output" would
+    # become two levels of the heading path.
+    parser = MarkdownNodeParser(header_path_separator=_PATH_SEPARATOR)
+    nodes = parser.get_nodes_from_documents([Document(text=doc.text)])
     for node in nodes:
         text = node.get_content()
-        ancestors = [p for p in str(node.metadata.get("header_path", "")).split("/") if p]
+        header_path = str(node.metadata.get("header_path", ""))
+        ancestors = [p for p in header_path.split(_PATH_SEPARATOR) if p]
         first_line, _, body = text.partition("\n")
         if first_line.startswith("#"):
             if not body.strip():

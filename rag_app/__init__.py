@@ -1,7 +1,8 @@
 """rag_app: grounded, cited answers over your own documents, offline.
 
-    from rag_app import build_chain
+    from rag_app import build_chain, RagRetriever
     answer = build_chain().invoke({"question": "How do I install it?"})
+    docs = RagRetriever(k=2).invoke("How do I install it?")  # a LangChain retriever
 
 Heavy libraries load on first use, so importing this package (and `rag --help`) stays fast.
 """
@@ -16,13 +17,24 @@ close_network_paths()
 
 if TYPE_CHECKING:
     from rag_app.chain.rag import build_chain
+    from rag_app.chain.retriever import RagRetriever
     from rag_app.config import Settings, get_settings
     from rag_app.types import Answer, Chunk, Passage, ScoredChunk
 
-__all__ = ["Answer", "Chunk", "Passage", "ScoredChunk", "Settings", "build_chain", "get_settings"]
+__all__ = [
+    "Answer",
+    "Chunk",
+    "Passage",
+    "RagRetriever",
+    "ScoredChunk",
+    "Settings",
+    "build_chain",
+    "get_settings",
+]
 
 _EXPORTS = {
     "build_chain": "rag_app.chain.rag",
+    "RagRetriever": "rag_app.chain.retriever",
     "Settings": "rag_app.config",
     "get_settings": "rag_app.config",
     "Answer": "rag_app.types",

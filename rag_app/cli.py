@@ -310,7 +310,7 @@ def cmd_tune(args: argparse.Namespace) -> int:
     questions = _existing(args.questions, "questions file or BEIR folder")
     settings = _settings(args)
     if args.budget_minutes:
-        settings = settings.model_copy(update={"tune_budget_minutes": args.budget_minutes})
+        settings = settings.updated(tune_budget_minutes=args.budget_minutes)
     targets: tuple[Target, ...] = (
         ("embedder", "reranker") if args.model == "both" else (args.model,)
     )

@@ -8,17 +8,17 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from functools import cached_property
 from typing import Any, TypedDict, Unpack
 
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
+from langchain_core.messages import BaseMessage
 from langchain_core.runnables import Runnable, RunnableConfig, RunnableLambda
 from pydantic import BaseModel, ConfigDict, Field
 
 from rag_app.chain.citations import clean_citations
-from rag_app.chain.prompts import example_exchange, load_prompt
+from rag_app.chain.prompts import answer_prompt, chat_prompt, prompt_template
 from rag_app.config import Settings, get_settings
 from rag_app.errors import InvalidInput
 from rag_app.protocols import ParentStore, Reranker, Retriever
@@ -187,10 +187,10 @@ def condense_stage(parts: Components) -> Runnable[Any, ChainState]:
         if not state.history:
             return state.model_copy(update={"standalone": state.question})
         started = time.perf_counter()
-        prompt = load_prompt("condense").format(
+        prompt = chat_prompt("condense").format_messages(
             history=_format_history(state.history), question=state.question
         )
-        reply = _text(parts.llm.invoke([HumanMessage(prompt)], config)).strip()
+        reply = _text(parts.llm.invoke(prompt, config)).strip()
         standalone = reply.splitlines()[0].strip() if reply else state.question
         return state.model_copy(
             update={
@@ -212,12 +212,12 @@ def expand_stage(parts: Components) -> Runnable[ChainState, ChainState]:
             return state
         started = time.perf_counter()
         if s.query_expansion == "hyde":
-            prompt = load_prompt("hyde").format(question=state.standalone)
+            prompt = chat_prompt("hyde").format_messages(question=state.standalone)
         else:
-            prompt = load_prompt("multi_query").format(
+            prompt = chat_prompt("multi_query").format_messages(
                 question=state.standalone, count=s.multi_query_count
             )
-        reply = _text(parts.llm.invoke([HumanMessage(prompt)], config)).strip()
+        reply = _text(parts.llm.invoke(prompt, config)).strip()
         if s.query_expansion == "hyde":
             expansions = [reply] if reply else []
         else:
@@ -274,7 +274,12 @@ def _normalise(text: str) -> str:
 
 
 class AnswerStage(Runnable[ChainState, Answer]):
-    """Prompts the LLM with numbered passages, streams its text, checks the citations."""
+    """Prompts the LLM with numbered passages, streams its text, checks the citations.
+
+    A streaming Runnable: `stream`, `astream` and `astream_events` yield partial Answers as
+    the text arrives (`.delta` is the new text) and end with the checked one."""
+
+    name = "answer"
 
     def __init__(self, parts: Components) -> None:
         self.parts = parts
@@ -284,20 +289,14 @@ class AnswerStage(Runnable[ChainState, Answer]):
         return self.parts.settings.abstain_text
 
     def messages(self, state: ChainState) -> list[BaseMessage]:
-        """System rules, one worked example (small models cite far more reliably after seeing
-        one than after any instruction), then the real passages and question."""
-        passage = load_prompt("passage")
+        """The answer prompt (`answer_prompt`) over this question's numbered passages."""
+        passage = prompt_template("passage")
         passages = "\n\n".join(
             passage.format(n=p.n, heading=p.heading, text=p.text) for p in state.passages
         )
-        answer = load_prompt("answer")
-        example = example_exchange()
-        return [
-            SystemMessage(load_prompt("system").format(abstain_text=self.abstain_text)),
-            HumanMessage(answer.format(passages=example["passages"], question=example["question"])),
-            AIMessage(example["answer"]),
-            HumanMessage(answer.format(passages=passages, question=state.standalone)),
-        ]
+        return answer_prompt().format_messages(
+            abstain_text=self.abstain_text, passages=passages, question=state.standalone
+        )
 
     def warm_up(self) -> None:
         """Computes the prompt's fixed part (rules and worked example) once, so the first
@@ -328,44 +327,108 @@ class AnswerStage(Runnable[ChainState, Answer]):
         *_, final = self.stream(input, config)  # the stream ends with the complete Answer
         return final
 
+    async def ainvoke(
+        self, input: ChainState, config: RunnableConfig | None = None, **kwargs: Any
+    ) -> Answer:
+        final: Answer | None = None
+        async for answer in self.astream(input, config):
+            final = answer
+        assert final is not None  # a stream always ends with the complete Answer
+        return final
+
+    # The streaming entry points go through LangChain's transform helpers: they open this
+    # stage's run in the callbacks and set it as the context's parent, so the LLM call shows
+    # as a child run (and `astream_events` reports its tokens); the final Answer is recorded.
+    def transform(
+        self, input: Iterator[ChainState], config: RunnableConfig | None = None, **kwargs: Any
+    ) -> Iterator[Answer]:
+        yield from self._transform_stream_with_config(input, self._answers, config)
+
     def stream(
         self, input: ChainState, config: RunnableConfig | None = None, **kwargs: Any
     ) -> Iterator[Answer]:
-        state = input
+        yield from self.transform(iter([input]), config)
+
+    async def atransform(
+        self,
+        input: AsyncIterator[ChainState],
+        config: RunnableConfig | None = None,
+        **kwargs: Any,
+    ) -> AsyncIterator[Answer]:
+        async for answer in self._atransform_stream_with_config(input, self._aanswers, config):
+            yield answer
+
+    async def astream(
+        self, input: ChainState, config: RunnableConfig | None = None, **kwargs: Any
+    ) -> AsyncIterator[Answer]:
+        async def once() -> AsyncIterator[ChainState]:
+            yield input
+
+        async for answer in self.atransform(once(), config):
+            yield answer
+
+    def _answers(self, states: Iterator[ChainState]) -> Iterator[Answer]:
+        *_, state = states
+        draft = _Draft(self, state)
+        if not state.abstain:
+            for message in self.parts.llm.stream(self.messages(state)):
+                if partial := draft.add(message):
+                    yield partial
+        yield draft.finish()
+
+    async def _aanswers(self, states: AsyncIterator[ChainState]) -> AsyncIterator[Answer]:
+        state = [s async for s in states][-1]
+        draft = _Draft(self, state)
+        if not state.abstain:
+            async for message in self.parts.llm.astream(self.messages(state)):
+                if partial := draft.add(message):
+                    yield partial
+        yield draft.finish()
+
+
+class _Draft:
+    """One answer as the LLM writes it: the text so far, the first token's time, the usage the
+    backend reports at the end; then the checked Answer. Shared by the sync and async paths."""
+
+    def __init__(self, stage: AnswerStage, state: ChainState) -> None:
+        self.stage = stage
+        self.state = state
+        self.started = time.perf_counter()
+        self.text = ""
+        self.first_token: float | None = None
+        self.usage: LLMUsage | None = None
+
+    def add(self, message: Any) -> Answer | None:
+        self.usage = llm_usage(message) or self.usage
+        delta = _text(message)
+        if not delta:
+            return None
+        if self.first_token is None:
+            self.first_token = time.perf_counter() - self.started
+        self.text += delta
+        return self.stage._answer(self.state, self.text, delta=delta, complete=False)
+
+    def finish(self) -> Answer:
+        stage, state = self.stage, self.state
         if state.abstain:
-            yield self._answer(state, self.abstain_text, abstained=True)
-            return
-        started = time.perf_counter()
-        text = ""
-        first_token: float | None = None
-        usage: LLMUsage | None = None
-        for message in self.parts.llm.stream(self.messages(state), config):
-            usage = llm_usage(message) or usage
-            delta = _text(message)
-            if not delta:
-                continue
-            if first_token is None:
-                first_token = time.perf_counter() - started
-            text += delta
-            yield self._answer(state, text, delta=delta, complete=False)
+            return stage._answer(state, stage.abstain_text, abstained=True)
         timings = {
             **state.timings,
-            "first_token": first_token or 0.0,
-            "llm": time.perf_counter() - started,
+            "first_token": self.first_token or 0.0,
+            "llm": time.perf_counter() - self.started,
         }
-        checked = clean_citations(text, state.passages)
-        if self._says_abstain(checked.text):
-            yield self._answer(
-                state, self.abstain_text, abstained=True, timings=timings, usage=usage
+        checked = clean_citations(self.text, state.passages)
+        if stage._says_abstain(checked.text):
+            return stage._answer(
+                state, stage.abstain_text, abstained=True, timings=timings, usage=self.usage
             )
-            return
-        yield self._answer(
+        return stage._answer(
             state,
             checked.text,
             citations=checked.cited,
             invalid_citations=checked.invalid,
             timings=timings,
-            usage=usage,
+            usage=self.usage,
         )
 
 

@@ -39,6 +39,28 @@ def test_stream_yields_deltas_then_the_complete_answer(ingested: Settings) -> No
     assert parts[-1].complete and parts[-1].citations
 
 
+async def test_astream_and_astream_events_yield_tokens_under_the_answer_stage(
+    ingested: Settings,
+) -> None:
+    text = "The shed is closed on Mondays [1]."
+    chain = build_chain(ingested, llm=FakeListChatModel(responses=[text, text]))
+    question = {"question": "When is the tool shed closed?"}
+
+    parts = [part async for part in chain.astream(question)]
+    assert "".join(p.delta for p in parts if not p.complete) == text
+    assert len(parts) > 2 and parts[-1].complete and [c.n for c in parts[-1].citations] == [1]
+
+    events = [event async for event in chain.astream_events(question, version="v2")]
+    started = {e["name"]: e for e in events if e["event"] == "on_chain_start"}
+    assert {"condense", "expand", "retrieve", "answer"} <= started.keys()
+    tokens = [e["data"]["chunk"].content for e in events if e["event"] == "on_chat_model_stream"]
+    assert "".join(tokens) == text
+    llm_start = next(e for e in events if e["event"] == "on_chat_model_start")
+    assert started["answer"]["run_id"] in llm_start["parent_ids"]  # the LLM runs inside it
+    ended = next(e for e in events if e["event"] == "on_chain_end" and e["name"] == "answer")
+    assert ended["data"]["output"].complete  # the recorded output is the checked Answer
+
+
 def test_off_topic_question_abstains_without_calling_the_llm(ingested: Settings) -> None:
     llm = RecordingLLM(responses=["should not be used"])
     answer = build_chain(ingested, llm=llm).invoke(

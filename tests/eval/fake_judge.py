@@ -35,7 +35,7 @@ class FakeJudge(BaseChatModel):
 
     def reply(self, prompt: str) -> str:
         first = prompt.splitlines()[0]
-        if first.startswith("Read the passage"):  # prompts/judge_support.md
+        if first.startswith("Read the passage"):  # rag_app/prompts/judge_support.md
             return "yes" if self.verdict else "no"
         data = _last_input(prompt)
         if "analyze the complexity of each sentence" in first:

@@ -25,6 +25,13 @@ def test_markdown_sections_keep_their_heading_path(docs_dir: Path) -> None:
     assert turning.search_text().startswith("Gardening Handbook > Compost > Turning the pile\n")
 
 
+def test_a_slash_in_a_heading_is_not_a_level_of_the_path(tmp_path: Path) -> None:
+    path = tmp_path / "io.md"
+    path.write_text("# Manual\n\n## Input/Output\n\n### TCP/IP ports\n\nPort 80 is open.\n")
+    parents, _ = chunk_document(load_document(path, 10**6), ChunkSizes(64, 8, 256), words)
+    assert [p.section for p in parents] == ["Manual > Input/Output > TCP/IP ports"]
+
+
 def test_long_sections_become_windows_and_children_respect_the_size(tmp_path: Path) -> None:
     body = " ".join(f"Sentence number {i} is here." for i in range(400))
     path = tmp_path / "long.md"
