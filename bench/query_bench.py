@@ -37,12 +37,9 @@ def ensure_collection(settings: Settings, quick: bool) -> None:
     from ingest.pipeline import Ingestor
     from rag_app.store import CollectionStore
 
-    store = CollectionStore(settings)
-    try:
+    with CollectionStore(settings) as store:
         if not store.state.has_children():
             Ingestor(settings, store).run([source_folder("scifact", settings, quick)])
-    finally:
-        store.close()
 
 
 def cost_only_reranker(settings: Settings, folder: Path) -> CrossEncoderReranker:

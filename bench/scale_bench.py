@@ -44,12 +44,9 @@ def seed_vectors(settings: Settings, quick: bool) -> tuple[np.ndarray, str]:
     from eval.diagnostics import load_vectors
     from rag_app.store import CollectionStore
 
-    store = CollectionStore(settings)
-    try:
+    with CollectionStore(settings) as store:
         if store.state.has_children() and not quick:
             return load_vectors(store).matrix, f"around the {settings.collection} vectors"
-    finally:
-        store.close()
     rng = np.random.default_rng(0)
     return rng.standard_normal((1000, 384)).astype(np.float32), "around 1,000 random seeds"
 

@@ -522,11 +522,8 @@ def evaluate_answers(
 
     started = time.perf_counter()
     questions = select(load_questions(questions_file, unanswerable), limit, sample, seed)
-    ingestor = Ingestor(settings)
-    try:
+    with Ingestor(settings) as ingestor:
         report = ingestor.run([docs], progress=progress)
-    finally:
-        ingestor.store.close()
     if not report.ok:
         raise UserError(f"ingesting {docs} failed: {report.failures()[:3]}")
     judge = judge_settings(settings)

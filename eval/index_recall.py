@@ -188,8 +188,7 @@ def evaluate_index(
     """Recall@k and latency of HNSW settings against exact search; writes results.* to `out`."""
     grid = grid or IndexGrid()
     started = time.perf_counter()
-    store = CollectionStore(settings)
-    try:
+    with CollectionStore(settings) as store:
         vectors = load_vectors(store)
         rng = np.random.default_rng(seed)
         if questions is not None:
@@ -201,8 +200,6 @@ def evaluate_index(
             picked = rng.permutation(len(vectors))[:queries]
             query_matrix = vectors.matrix[np.sort(picked)]
             query_source = f"{len(picked)} of the collection's own chunk vectors"
-    finally:
-        store.close()
     scales = [Scale("collection", vectors.matrix)]
     if synthetic > len(vectors):
         scales.append(

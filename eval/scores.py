@@ -85,8 +85,7 @@ def evaluate_scores(
 
     started = time.perf_counter()
     questions: list[Question] = load_questions(questions_file, unanswerable)
-    store = CollectionStore(settings)
-    try:
+    with CollectionStore(settings) as store:
         if docs is not None:
             from ingest.pipeline import Ingestor
 
@@ -106,8 +105,6 @@ def evaluate_scores(
             }
             for q in tqdm(questions, desc="questions", unit="q", leave=False, disable=not progress)
         ]
-    finally:
-        store.close()
     groups = {
         flag: [row for row in per_question if row["answerable"] is flag] for flag in (True, False)
     }

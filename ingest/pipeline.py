@@ -107,10 +107,12 @@ class _Pending:
 
 
 class Ingestor:
-    """Ingests files and folders into one collection."""
+    """Ingests files and folders into one collection. As a context manager it closes the
+    store it opened (a store passed in stays its owner's to close)."""
 
     def __init__(self, settings: Settings | None = None, store: CollectionStore | None = None):
         self.settings = settings or get_settings()
+        self._owns_store = store is None
         self.store = store or CollectionStore(self.settings)
         self.sizes = ChunkSizes(
             child_tokens=self.settings.child_chunk_tokens,
@@ -122,6 +124,13 @@ class Ingestor:
         )
         ocr = Ocr.find(self.settings.ocr_languages) if self.settings.ocr == "auto" else None
         self.parse_options = ParseOptions(pdf_tables=self.settings.pdf_tables, ocr=ocr)
+
+    def __enter__(self) -> Ingestor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._owns_store:
+            self.store.close()
 
     def run(
         self, paths: Iterable[Path | str], prune: bool = True, progress: bool = False
@@ -312,17 +321,11 @@ def ingest_paths(
     progress: bool = False,
 ) -> IngestReport:
     """Ingest files or folders into the configured collection (the Python API of `rag ingest`)."""
-    ingestor = Ingestor(settings)
-    try:
+    with Ingestor(settings) as ingestor:
         return ingestor.run(paths, prune=prune, progress=progress)
-    finally:
-        ingestor.store.close()
 
 
 def remove_documents(sources: Iterable[str], settings: Settings | None = None) -> IngestReport:
     """Remove documents (by source path, as listed by the state store) from the collection."""
-    ingestor = Ingestor(settings)
-    try:
+    with Ingestor(settings) as ingestor:
         return ingestor.remove(sources)
-    finally:
-        ingestor.store.close()

@@ -38,11 +38,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     missing = [p for p in args.paths if not Path(p).exists()]
     if missing:
         raise CliError(f"no such file or folder: {', '.join(missing)}")
-    ingestor = Ingestor(_settings(args))
-    try:
+    with Ingestor(_settings(args)) as ingestor:
         report = ingestor.run(args.paths, prune=not args.no_prune, progress=sys.stderr.isatty())
-    finally:
-        ingestor.store.close()
     for warning in report.warnings():
         print(f"warning: {warning}", file=sys.stderr)
     for failure in report.failures():
@@ -104,8 +101,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     from rag_app.store import CollectionStore
 
     settings = _settings(args)
-    store = CollectionStore(settings)
-    try:
+    with CollectionStore(settings) as store:
         stats = store.state.stats()
         status = {
             "collection": settings.collection,
@@ -118,8 +114,6 @@ def cmd_status(args: argparse.Namespace) -> int:
             "embedding_model": _embedder_in_use(store),
             "reranker": reranker_in_use(settings),
         }
-    finally:
-        store.close()
     if args.json:
         print(json.dumps(status))
         return 0

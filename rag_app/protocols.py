@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Protocol, runtime_checkable
 
+import numpy as np
+
 from rag_app.types import Chunk, Filters, ScoredChunk
 
 
@@ -16,6 +18,25 @@ class Retriever(Protocol):
     """Finds the chunks most likely to answer a query, best first, within `filters`."""
 
     def retrieve(self, query: str, k: int, filters: Filters | None = None) -> list[ScoredChunk]: ...
+
+
+@runtime_checkable
+class TextEncoder(Protocol):
+    """Embeds passages and queries (L2-normalised rows) and counts its own tokens; the store,
+    ingest and search use nothing else of a bi-encoder, so a test can pass a fake."""
+
+    name: str
+
+    @property
+    def dimension(self) -> int: ...
+
+    def tokenize(self, text: str) -> list[int]: ...
+
+    def encode_passages(self, texts: list[str], show_progress: bool = False) -> np.ndarray: ...
+
+    def encode_query(self, text: str) -> np.ndarray: ...
+
+    def warm_up(self) -> None: ...
 
 
 @runtime_checkable

@@ -3,6 +3,7 @@ scripted OpenAI-compatible endpoint."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import threading
@@ -11,6 +12,7 @@ from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+import numpy as np
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 from langchain_core.messages import BaseMessage
 
@@ -140,3 +142,39 @@ def _usage(model: str, usage: tuple[int, int, int]) -> dict[str, Any]:
             "prompt_tokens_details": {"cached_tokens": cached},
         },
     }
+
+
+class HashingEmbedder:
+    """A `TextEncoder` without a model: each word hashed into one of `dimension` buckets,
+    L2-normalised. Texts sharing words come out close, which is all a unit test of storage and
+    retrieval needs; nothing loads, so such tests take milliseconds."""
+
+    def __init__(self, dimension: int = 64, name: str = "hashing-test-encoder") -> None:
+        self.name = name
+        self._dimension = dimension
+
+    @property
+    def dimension(self) -> int:
+        return self._dimension
+
+    def tokenize(self, text: str) -> list[int]:
+        return [self._bucket(word) for word in re.findall(r"\w+", text.lower())]
+
+    def encode_passages(self, texts: list[str], show_progress: bool = False) -> np.ndarray:
+        rows = np.zeros((len(texts), self._dimension), dtype=np.float32)
+        for row, text in zip(rows, texts, strict=True):
+            for bucket in self.tokenize(text):
+                row[bucket] += 1.0
+            norm = float(np.linalg.norm(row))
+            if norm:
+                row /= norm
+        return rows
+
+    def encode_query(self, text: str) -> np.ndarray:
+        return self.encode_passages([text])[0]
+
+    def warm_up(self) -> None:
+        pass
+
+    def _bucket(self, word: str) -> int:
+        return int(hashlib.blake2b(word.encode(), digest_size=4).hexdigest(), 16) % self._dimension

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from functools import cached_property
-from typing import Any, TypedDict, Unpack
+from typing import TYPE_CHECKING, Any, TypedDict, TypeVar, Unpack, cast
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage
@@ -25,6 +25,11 @@ from rag_app.protocols import ParentStore, Reranker, Retriever
 from rag_app.retrieval.context import CountTokens
 from rag_app.retrieval.pipeline import Context, RetrievalPipeline
 from rag_app.types import Answer, Filters, LLMUsage, Passage, ScoredChunk
+
+if TYPE_CHECKING:
+    from rag_app.store import CollectionStore
+
+T = TypeVar("T")
 
 
 class ChainState(BaseModel):
@@ -65,7 +70,7 @@ class SharedParts:
         self.settings = settings
 
     @cached_property
-    def store(self) -> Any:
+    def store(self) -> CollectionStore:
         from rag_app.store import CollectionStore
 
         return CollectionStore(self.settings)
@@ -89,6 +94,19 @@ class SharedParts:
         return llm_token_counter(self.settings)
 
 
+def _overridable(build: Callable[[Components], T]) -> cached_property[T]:
+    """A part of `Components`: the one `Overrides` gave under the same name, else built from
+    settings on first use; either way once."""
+    name = build.__name__
+
+    def part(self: Components) -> T:
+        given: dict[str, Any] = dict(self.overrides)
+        return cast(T, given[name]) if name in given else build(self)
+
+    part.__name__, part.__doc__ = name, build.__doc__
+    return cached_property(part)
+
+
 class Components:
     """The chain's parts: the overridden ones as given, the rest built lazily from settings."""
 
@@ -101,7 +119,6 @@ class Components:
         self.settings = settings
         self.shared = shared or SharedParts(settings)
         self.overrides = overrides
-        self.__dict__.update(overrides)  # pre-fills the cached properties below
 
     def with_settings(self, **update: Any) -> Components:
         """These parts under other retrieval settings (fusion, rerank, top_k, ...): only the
@@ -109,37 +126,37 @@ class Components:
         return Components(self.settings.updated(**update), self.shared, **self.overrides)
 
     @property
-    def store(self) -> Any:
+    def store(self) -> CollectionStore:
         return self.shared.store
 
-    @cached_property
+    @_overridable
     def retriever(self) -> Retriever:
         from rag_app.retrieval.hybrid import HybridRetriever
 
         return HybridRetriever.from_store(self.store, mode=self.settings.fusion)
 
-    @cached_property
+    @_overridable
     def keyword_retriever(self) -> Retriever | None:
         """BM25 alone, the one retry when the cross-encoder finds nothing convincing."""
         from rag_app.retrieval.hybrid import HybridRetriever
 
         return HybridRetriever.from_store(self.store, mode="sparse")
 
-    @cached_property
+    @_overridable
     def reranker(self) -> Reranker | None:
         """Loaded only when `rerank` is on; an overriding reranker also obeys `rerank`."""
         return self.shared.reranker
 
-    @cached_property
+    @_overridable
     def parents(self) -> ParentStore | None:
         return self.store.state if self.settings.parent_child else None
 
-    @cached_property
+    @_overridable
     def count_tokens(self) -> CountTokens:
         """The context budget is counted in the answering LLM's tokens."""
         return self.shared.count_tokens
 
-    @cached_property
+    @_overridable
     def llm(self) -> BaseChatModel:
         return self.shared.llm
 

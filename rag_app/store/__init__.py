@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING
 
 from rag_app.config import Settings
 from rag_app.errors import InvalidInput
-from rag_app.models.embeddings import Embedder, get_embedder
+from rag_app.models.embeddings import get_embedder
+from rag_app.protocols import TextEncoder
 from rag_app.store.bm25 import BM25Index
 from rag_app.store.embedding_cache import EmbeddingCache
 from rag_app.store.state import CollectionState, Stats
@@ -46,8 +47,13 @@ class TunedEmbedder:
 
 
 class CollectionStore:
-    def __init__(self, settings: Settings) -> None:
+    """The collection's state, vectors, keyword index and embedding cache. `embedder` replaces
+    the configured bi-encoder (a test's fake); the collection records its name like any
+    model's, so a collection is never searched with vectors of another encoder."""
+
+    def __init__(self, settings: Settings, embedder: TextEncoder | None = None) -> None:
         self.settings = settings
+        self._given_embedder = embedder
         self.state = CollectionState(settings.collection_dir / "state.sqlite")
         self._bm25_lock = threading.Lock()
         self._bm25: BM25Index | None = None
@@ -70,11 +76,15 @@ class CollectionStore:
 
     @cached_property
     def embedding_model(self) -> str:
+        if self._given_embedder is not None:
+            return self._given_embedder.name
         tuned = self.tuned_embedder
         return tuned.model if tuned else self.settings.embedding_model
 
     @cached_property
-    def embedder(self) -> Embedder:
+    def embedder(self) -> TextEncoder:
+        if self._given_embedder is not None:
+            return self._given_embedder
         return get_embedder(self.embedding_model, self.settings.embedding_batch_size)
 
     @cached_property
@@ -134,6 +144,12 @@ class CollectionStore:
         if not self.settings.chroma_host:
             roots.append(self.settings.chroma_dir)
         return sum(f.stat().st_size for root in roots for f in root.rglob("*") if f.is_file())
+
+    def __enter__(self) -> CollectionStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def close(self) -> None:
         self.state.close()

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rag_app.models.embeddings import Embedder
+from rag_app.protocols import TextEncoder
 
 
 def _key(model: str, text: str) -> str:
@@ -26,7 +26,7 @@ class EmbeddingCache:
         self._db.close()
 
     def encode(
-        self, embedder: Embedder, texts: list[str], show_progress: bool = False
+        self, embedder: TextEncoder, texts: list[str], show_progress: bool = False
     ) -> tuple[np.ndarray, int]:
         """Vectors for `texts` (passages), and how many had to be computed."""
         keys = [_key(embedder.name, t) for t in texts]

@@ -41,8 +41,7 @@ def tune(
         "collection": s.collection,
     }
     cards: dict[str, RerankerCard | EmbedderCard] = {}
-    store = CollectionStore(s)
-    try:
+    with CollectionStore(s) as store:
         questions = load_labelled(labels, store.state.documents().keys(), split)
         train_q, val_q = split_questions(questions, s.tune_validation_share, s.tune_seed)
         for target in targets:
@@ -72,6 +71,4 @@ def tune(
                     progress,
                 )
             cards[target] = card
-    finally:
-        store.close()
     return cards

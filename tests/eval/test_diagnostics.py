@@ -107,13 +107,10 @@ def test_ef_search_setting_reaches_an_existing_collection(
 ) -> None:
     ingest_paths([docs_dir], settings)
     wider = settings.model_copy(update={"hnsw_ef_search": 300})
-    store = CollectionStore(wider)
-    try:
+    with CollectionStore(wider) as store:
         hnsw = (store.vectors._collection.configuration or {}).get("hnsw") or {}
         assert hnsw["ef_search"] == 300
         assert hnsw["max_neighbors"] == settings.hnsw_max_neighbors
-    finally:
-        store.close()
 
 
 def test_health_on_a_tiny_beir_set_scores_truncated_vectors(

@@ -57,8 +57,7 @@ def test_reembed_switches_the_collection_to_new_vectors_and_everything_follows(
 
     old_model = _copy_of_base(tiny, "v1")
     model = _copy_of_base(tiny, "v2")
-    store = CollectionStore(tiny)
-    try:
+    with CollectionStore(tiny) as store:
         old_vectors = store.vectors.name
         children = len(store.state.children())
         tuned = reembed(store, model)
@@ -67,20 +66,15 @@ def test_reembed_switches_the_collection_to_new_vectors_and_everything_follows(
         assert store.vectors.count() == children
         assert old_vectors not in {c.name for c in store.client.list_collections()}
         assert not old_model.exists() and model.is_dir()  # older tunings are removed
-    finally:
-        store.close()
 
     # A new process sees the switch: retrieval, ingest and status use the tuned model.
-    reopened = CollectionStore(tiny)
-    try:
+    with CollectionStore(tiny) as reopened:
         assert reopened.embedder.name == str(model)
         hits = HybridRetriever.from_store(reopened).retrieve("bees", 3)
         assert hits
         report = Ingestor(tiny, reopened).run([docs_dir])
         assert report.ok
         assert reopened.vectors.count() == len(reopened.state.children()) > children
-    finally:
-        reopened.close()
     capsys.readouterr()
     assert main(["status", "--json", "--collection", tiny.collection]) == 0
     status = json.loads(capsys.readouterr().out)
@@ -113,13 +107,10 @@ def test_rag_tune_embedder_installs_only_a_model_that_beats_the_base_on_validati
     v = card.validation
     assert 0.0 <= v.base <= 1.0 and 0.0 <= v.tuned <= 1.0
     assert card.installed == (v.tuned > v.base)
-    store = CollectionStore(settings)
-    try:
+    with CollectionStore(settings) as store:
         tuned = store.tuned_embedder
         if card.installed:
             assert tuned is not None
             assert read_card(Path(tuned.model), EmbedderCard) == card
         else:
             assert tuned is None
-    finally:
-        store.close()
