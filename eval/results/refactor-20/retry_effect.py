@@ -1,36 +1,65 @@
-"""Per-query nDCG@10 of hybrid-alpha+rerank on SciFact test, with and without the keyword retry,
-through the same RetrievalPipeline; paired bootstrap of the difference."""
-import json, sys
-sys.path.insert(0, "/work/after20")
+"""What the chat's keyword-only retry does to SciFact nDCG@10 with a cross-encoder: the same
+`RetrievalPipeline` per query with and without its keyword retriever, paired over the 300 test
+queries. Reads the tuning of an `rag eval retrieval` run over the same collection.
+
+    python eval/results/refactor-20/retry_effect.py RAG_HOME RESULTS_JSON OUT_JSON
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import sys
 from pathlib import Path
-from rag_app.config import Settings
+
+from eval.retrieval import BeirCollection, Tuning
 from rag_app.beir import load_beir
+from rag_app.config import Settings
 from rag_app.retrieval.metrics import ndcg_at_k, paired_bootstrap_interval
 from rag_app.retrieval.rerank import load_reranker
-from eval.retrieval import BeirCollection, Tuning
-D = Path("/work/shared/data/scifact")
-settings = Settings(home=Path("/work/rag-scifact"))
-data = load_beir(D, "test")
-col = BeirCollection(data, settings, "beir-scifact")
-report = json.load(open("/work/runs/out/scifact-after/results.json"))
-t = report["collections"]["beir-scifact"]["tuning"]
-tuning = Tuning(t["split"], t["queries"], t["rrf_k"], t["alpha"], t["bm25_k1"], t["bm25_b"], t["rerank_depth"])
 from rag_app.store.bm25 import BM25Index
-st = col.store.state
-col.keyword_index = BM25Index.build(st.children(), st.generation, tuning.bm25_k1, tuning.bm25_b)
-reranker = load_reranker(col.settings)
-n = col.chunks_for(100)
-out = {}
-for mode in ("alpha", "rrf"):
-    with_retry = col.pipeline(mode, n, tuning, reranker, None)
-    no_retry = type(with_retry)(**{**with_retry.__dict__, "keyword_retriever": None})
-    a, b, retried = [], [], 0
-    for qid, q in data.queries.items():
-        r1 = with_retry.run(q, keep=n); r0 = no_retry.run(q, keep=n)
-        retried += r1.retried
-        a.append(ndcg_at_k(col.rank_documents([h.chunk.id for h in r1.hits]), data.qrels[qid], 10))
-        b.append(ndcg_at_k(col.rank_documents([h.chunk.id for h in r0.hits]), data.qrels[qid], 10))
-    low, high = paired_bootstrap_interval(a, b)
-    out[mode] = {"with_retry": sum(a)/len(a), "no_retry": sum(b)/len(b), "retried": retried, "queries": len(a), "diff": (sum(a)-sum(b))/len(a), "low": low, "high": high}
-    print(mode, out[mode], flush=True)
-json.dump(out, open("/work/runs/out/retry_effect.json", "w"), indent=1)
+
+DATA = Path(__file__).resolve().parents[4] / "shared" / "data" / "scifact"
+
+
+def main(home: Path, results: Path, out: Path) -> None:
+    data = load_beir(DATA, "test")
+    collection = BeirCollection(data, Settings(home=home), "beir-scifact")
+    t = json.loads(results.read_text())["collections"]["beir-scifact"]["tuning"]
+    tuning = Tuning(t["split"], t["queries"], t["rrf_k"], t["alpha"], t["bm25_k1"], t["bm25_b"])
+    state = collection.store.state
+    collection.keyword_index = BM25Index.build(
+        state.children(), state.generation, t["bm25_k1"], t["bm25_b"]
+    )
+    reranker = load_reranker(collection.settings)
+    n = collection.chunks_for(100)
+    report = {}
+    for mode in ("alpha", "rrf"):
+        with_retry = collection.pipeline(mode, n, tuning, reranker)
+        without = dataclasses.replace(with_retry, keyword_retriever=None)
+        scores: dict[str, list[float]] = {"with": [], "without": []}
+        retried = 0
+        for qid, query in data.queries.items():
+            for name, pipeline in (("with", with_retry), ("without", without)):
+                found = pipeline.run(query, keep=n)
+                retried += found.retried
+                docs = collection.rank_documents([h.chunk.id for h in found.hits])
+                scores[name].append(ndcg_at_k(docs, data.qrels[qid], 10))
+        a, b = scores["with"], scores["without"]
+        low, high = paired_bootstrap_interval(a, b)
+        report[mode] = {
+            "with_retry": sum(a) / len(a),
+            "no_retry": sum(b) / len(b),
+            "retried": retried,
+            "queries": len(a),
+            "diff": (sum(a) - sum(b)) / len(a),
+            "low": low,
+            "high": high,
+        }
+        print(mode, report[mode], flush=True)
+    collection.close()
+    out.write_text(json.dumps(report, indent=1) + "\n")
+
+
+if __name__ == "__main__":
+    main(*(Path(arg) for arg in sys.argv[1:4]))
