@@ -53,3 +53,30 @@ def test_openai_compatible_endpoint_answers(
     assert (answer.usage.prompt_tokens, answer.usage.cached_tokens) == (120, 100)
     assert answer.usage.output_tokens == 9
     assert no_network == []
+
+
+def test_the_endpoint_token_counter_reads_the_bundled_tokenizer(no_network: list[object]) -> None:
+    from rag_app.models.llm import llm_token_counter
+
+    count = llm_token_counter(Settings(llm_backend="openai", llm_base_url="http://127.0.0.1:9"))
+    assert count("Hello world") == 2 and count("") == 0
+    assert no_network == []
+
+
+def test_a_missing_tokenizer_copy_is_an_error_not_a_download(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, no_network: list[object]
+) -> None:
+    import tiktoken.registry
+
+    from rag_app.models.gguf import ModelNotAvailable
+    from rag_app.models.llm import llm_token_counter
+
+    monkeypatch.setenv("TIKTOKEN_CACHE_DIR", str(tmp_path))  # an empty cache
+    monkeypatch.delitem(tiktoken.registry.ENCODINGS, "cl100k_base", raising=False)
+    settings = Settings(llm_backend="openai", llm_base_url="http://127.0.0.1:9")
+    with pytest.raises(ModelNotAvailable, match="does not download https://"):
+        llm_token_counter(settings)
+    assert no_network == []  # refused before any socket, not by the guard
+    import tiktoken.load
+
+    assert tiktoken.load.read_file.__name__ == "read_file"  # put back afterwards

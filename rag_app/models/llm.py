@@ -6,6 +6,7 @@ import atexit
 import os
 from collections.abc import Callable
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from langchain_core.language_models import BaseChatModel
 
@@ -13,6 +14,9 @@ from rag_app.config import Settings
 from rag_app.errors import InvalidInput, UserError
 from rag_app.models.gguf import ModelNotAvailable
 from rag_app.models.resolve import resolve_gguf
+
+if TYPE_CHECKING:
+    import tiktoken
 
 
 def _require_kernels() -> None:
@@ -49,13 +53,31 @@ def llm_token_counter(settings: Settings) -> Callable[[str], int]:
     for an OpenAI-compatible endpoint, whose tokenizer is not known offline, cl100k_base
     (bundled with llama-index) stands in."""
     if settings.llm_backend == "openai":
-        import tiktoken
-
-        # Read from llama-index's bundled cache: rag_app.offline sets TIKTOKEN_CACHE_DIR on
-        # import, and tests/test_offline.py runs this path with sockets refused.
-        encoding = tiktoken.get_encoding("cl100k_base")
+        encoding = _bundled_cl100k()
         return lambda text: len(encoding.encode(text, disallowed_special=()))
     return _gguf_counter(str(resolve_gguf(settings.llm_model, settings.models_dir)))
+
+
+def _bundled_cl100k() -> tiktoken.Encoding:
+    """cl100k_base from llama-index-core's bundled copy (rag_app.offline points
+    TIKTOKEN_CACHE_DIR there). tiktoken fetches from the web whenever its cache misses or fails
+    its hash check; that fetch is refused here, so a missing copy is an error naming it, never
+    a download."""
+    import tiktoken
+    import tiktoken.load
+
+    def refuse(blobpath: str) -> bytes:
+        raise ModelNotAvailable(
+            f"the cl100k_base tokenizer is not in the offline cache (TIKTOKEN_CACHE_DIR="
+            f"{os.environ.get('TIKTOKEN_CACHE_DIR')!r}); rag_app does not download {blobpath}"
+        )
+
+    fetch = tiktoken.load.read_file
+    tiktoken.load.read_file = refuse
+    try:
+        return tiktoken.get_encoding("cl100k_base")
+    finally:
+        tiktoken.load.read_file = fetch
 
 
 @lru_cache(maxsize=2)
