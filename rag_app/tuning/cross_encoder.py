@@ -35,13 +35,12 @@ from rag_app.models.cards import (
     Combine,
     RerankerCard,
     RerankerValidation,
-    TrainingRun,
 )
 from rag_app.models.onnx_reranker import ONNX_INT8
 from rag_app.retrieval.fusion import rank_blend, reciprocal_rank_fusion
 from rag_app.retrieval.metrics import ndcg_at_k
 from rag_app.tuning.data import Example
-from rag_app.tuning.training import budget_callback, install, training_arguments
+from rag_app.tuning.training import budget_callback, install, training_arguments, training_run
 
 # nDCG@10 an int8 copy may lose on validation and still replace the PyTorch model.
 INT8_TOLERANCE = 0.005
@@ -281,7 +280,10 @@ def train_cross_encoder(
             pairs=pairs,
         ),
         loss=loss_name,
-        settings=TrainingRun(
+        settings=training_run(
+            s,
+            budget,
+            steps,
             head=s.tune_reranker_head,
             max_length=s.tune_max_length,
             frozen_layers=s.tune_frozen_layers,
@@ -289,10 +291,6 @@ def train_cross_encoder(
             batch_size=batch_size,
             learning_rate=s.tune_learning_rate,
             epochs=s.tune_epochs,
-            steps=steps,
-            budget_minutes=s.tune_budget_minutes,
-            stopped_by_budget=budget.stopped_early,
-            seed=s.tune_seed,
         ),
         validation=RerankerValidation(
             metric="ndcg@10 over child chunks, binary relevance",

@@ -24,10 +24,10 @@ from typing import TYPE_CHECKING, Any
 
 from rag_app.config import Settings
 from rag_app.errors import InvalidInput
-from rag_app.models.cards import CardData, EmbedderCard, EmbedderValidation, TrainingRun
+from rag_app.models.cards import CardData, EmbedderCard, EmbedderValidation
 from rag_app.models.resolve import EmbedderSpec
 from rag_app.tuning.data import Example
-from rag_app.tuning.training import budget_callback, install, training_arguments
+from rag_app.tuning.training import budget_callback, install, training_arguments, training_run
 
 if TYPE_CHECKING:
     from rag_app.store import CollectionStore, TunedEmbedder
@@ -148,15 +148,14 @@ def train_embedder(
             rows=len(rows["anchor"]),
         ),
         loss="MultipleNegativesRankingLoss (in-batch + mined hard negatives)",
-        settings=TrainingRun(
+        settings=training_run(
+            s,
+            budget,
+            steps,
             hard_negatives=s.tune_embedder_negatives,
             batch_size=s.tune_embedder_batch_size,
             learning_rate=s.tune_embedder_learning_rate,
             epochs=s.tune_embedder_epochs,
-            steps=steps,
-            budget_minutes=s.tune_budget_minutes,
-            stopped_by_budget=budget.stopped_early,
-            seed=s.tune_seed,
         ),
         validation=EmbedderValidation(
             metric="ndcg@10 reranking the retrieved candidates by cosine, binary relevance",

@@ -11,8 +11,9 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from rag_app.config import Settings
 from rag_app.files import replace_dir
-from rag_app.models.cards import CARD, card_json
+from rag_app.models.cards import CARD, TrainingRun, card_json
 
 
 def budget_callback(seconds: float) -> Any:
@@ -76,6 +77,18 @@ def training_arguments(
         report_to="none",
         disable_tqdm=not progress,
         **extra,
+    )
+
+
+def training_run(settings: Settings, budget: Any, steps: int, **own: Any) -> TrainingRun:
+    """A card's record of the run: what every `rag tune` target shares (steps, the wall-time
+    budget and whether it stopped the run, the seed) beside the trainer's `own` settings."""
+    return TrainingRun(
+        steps=steps,
+        budget_minutes=settings.tune_budget_minutes,
+        stopped_by_budget=budget.stopped_early,
+        seed=settings.tune_seed,
+        **own,
     )
 
 
