@@ -55,17 +55,18 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])(?:\[\d+\])*\s+(?=[A-Z0-9\"'(`])")
 _MARKER = re.compile(r"\[(\d+)\]")
 
 
-def judge_settings(settings: Settings) -> Settings:
-    """The judge as a chat-model configuration: deterministic, with room for JSON replies."""
-    return settings.model_copy(
-        update={
-            "llm_backend": settings.judge_backend,
-            "llm_model": settings.judge_model or settings.llm_model,
-            "llm_base_url": settings.judge_base_url or settings.llm_base_url,
-            "llm_api_key": settings.judge_api_key or settings.llm_api_key,
-            "llm_max_tokens": settings.judge_max_tokens,
-            "llm_temperature": 0.0,
-        }
+def judge_settings(settings: Settings) -> Settings | None:
+    """The judge as a chat-model configuration (deterministic, with room for JSON replies), or
+    None when `judge_backend` is none."""
+    if settings.judge_backend == "none":
+        return None
+    return settings.updated(
+        llm_backend=settings.judge_backend,
+        llm_model=settings.judge_model or settings.llm_model,
+        llm_base_url=settings.judge_base_url or settings.llm_base_url,
+        llm_api_key=settings.judge_api_key or settings.llm_api_key,
+        llm_max_tokens=settings.judge_max_tokens,
+        llm_temperature=0.0,
     )
 
 
@@ -527,11 +528,12 @@ def evaluate_answers(
     if not report.ok:
         raise UserError(f"ingesting {docs} failed: {report.failures()[:3]}")
     judge = judge_settings(settings)
-    judged = judge_llm is not None or settings.judge_backend != "none"
+    judged = judge_llm is not None or judge is not None
+    judge_name = f"{judge.llm_backend}:{judge.llm_model}" if judge else "none"
     config = fingerprint(
         settings,
         {
-            "judge": f"{judge.llm_backend}:{judge.llm_model}" if judged else "none",
+            "judge": judge_name if judge_llm is None else f"given ({judge_name})",
             "docs": str(docs.resolve()),
             "questions_file": str(questions_file.resolve()),
             "relevancy_questions": relevancy_questions,
@@ -541,7 +543,7 @@ def evaluate_answers(
     if fresh and out.exists():
         shutil.rmtree(out)
     chain = build_chain(settings, **overrides)
-    if judge_llm is None and judged:
+    if judge_llm is None and judge is not None:
         judge_llm = make_chat_model(judge)
     scorer = Scorer(
         judge_llm,

@@ -24,10 +24,9 @@ from eval.diagnostics import finish_report, write_report
 from eval.report import bar_chart, markdown_table
 from eval.retrieval import BeirCollection, run_config
 from rag_app.beir import BeirDataset, BeirDoc, DatasetError, load_beir
-from rag_app.config import Settings
+from rag_app.config import Fusion, Settings
 from rag_app.errors import InvalidInput
 from rag_app.files import iter_jsonl
-from rag_app.retrieval.hybrid import Mode
 from rag_app.retrieval.metrics import paired_bootstrap_interval, per_query
 
 METRICS = ("ndcg@10", "recall@10", "recall@100", "mrr@10")
@@ -46,14 +45,12 @@ class ChunkingConfig:
         return f"{self.child_tokens}-{self.overlap_tokens}-{self.splitter}{flat}"
 
     def settings(self, base: Settings) -> Settings:
-        return base.model_copy(
-            update={
-                "child_chunk_tokens": self.child_tokens,
-                "child_overlap_tokens": self.overlap_tokens,
-                "chunking": self.splitter,
-                "parent_child": self.parent_child,
-                "parent_chunk_tokens": max(base.parent_chunk_tokens, self.child_tokens),
-            }
+        return base.updated(
+            child_chunk_tokens=self.child_tokens,
+            child_overlap_tokens=self.overlap_tokens,
+            chunking=self.splitter,
+            parent_child=self.parent_child,
+            parent_chunk_tokens=max(base.parent_chunk_tokens, self.child_tokens),
         )
 
 
@@ -134,7 +131,7 @@ def _scored(
     collection: BeirCollection,
     queries: Mapping[str, str],
     qrels: Mapping[str, Mapping[str, int]],
-    mode: Mode,
+    mode: Fusion,
     progress: bool,
 ) -> tuple[dict[str, float], dict[str, float]]:
     """Mean metrics and per-query nDCG@10 of one retrieval mode."""
@@ -171,7 +168,7 @@ def evaluate_chunking(
         try:
             ingest = collection.prepare(progress)
             row: dict[str, Any] = {"chunks": ingest["children"], "ingest_s": ingest["seconds"]}
-            modes: tuple[tuple[Mode, str], ...] = (("dense", "dense"), ("alpha", "hybrid"))
+            modes = ((Fusion.DENSE, "dense"), (Fusion.ALPHA, "hybrid"))
             for mode, label in modes:
                 metrics, scores = _scored(
                     collection, dataset.queries, dataset.qrels, mode, progress

@@ -19,11 +19,11 @@ from typing import Any
 from eval.report import markdown_table, percentile_ms, provenance, quality_vs_latency_plot
 from eval.report import write_json as _write_json
 from rag_app.beir import BeirDataset, doc_filename, doc_id_of, load_beir, load_beir_queries
-from rag_app.config import Settings
+from rag_app.config import Fusion, Settings
 from rag_app.errors import InvalidInput, UserError
 from rag_app.protocols import Reranker
 from rag_app.retrieval.fusion import Ranking, reciprocal_rank_fusion, weighted_fusion
-from rag_app.retrieval.hybrid import HybridRetriever, Mode
+from rag_app.retrieval.hybrid import HybridRetriever
 from rag_app.retrieval.metrics import evaluate, ndcg_at_k, paired_bootstrap_interval, per_query
 from rag_app.retrieval.pipeline import RetrievalPipeline
 from rag_app.retrieval.rerank import rerank_depth_source
@@ -35,17 +35,26 @@ METRICS = ("ndcg@10", "recall@5", "recall@10", "recall@50", "recall@100", "mrr@1
 
 @dataclass(frozen=True)
 class ConfigSpec:
-    mode: Mode
+    mode: Fusion
     rerank: bool = False
+
+    @property
+    def name(self) -> str:
+        """The name reports and `--configs` use: bm25, dense, hybrid-rrf, hybrid-alpha+rerank."""
+        base = {Fusion.SPARSE: "bm25", Fusion.DENSE: "dense"}.get(self.mode, f"hybrid-{self.mode}")
+        return f"{base}+rerank" if self.rerank else base
 
 
 CONFIGS: dict[str, ConfigSpec] = {
-    "bm25": ConfigSpec("sparse"),
-    "dense": ConfigSpec("dense"),
-    "hybrid-rrf": ConfigSpec("rrf"),
-    "hybrid-alpha": ConfigSpec("alpha"),
-    "hybrid-rrf+rerank": ConfigSpec("rrf", rerank=True),
-    "hybrid-alpha+rerank": ConfigSpec("alpha", rerank=True),
+    spec.name: spec
+    for spec in (
+        ConfigSpec(Fusion.SPARSE),
+        ConfigSpec(Fusion.DENSE),
+        ConfigSpec(Fusion.RRF),
+        ConfigSpec(Fusion.ALPHA),
+        ConfigSpec(Fusion.RRF, rerank=True),
+        ConfigSpec(Fusion.ALPHA, rerank=True),
+    )
 }
 
 
@@ -82,9 +91,7 @@ class BeirCollection:
         self, dataset: BeirDataset, settings: Settings, collection: str | None = None
     ) -> None:
         self.dataset = dataset
-        self.settings = settings.model_copy(
-            update={"collection": collection or f"beir-{dataset.name}"}
-        )
+        self.settings = settings.updated(collection=collection or f"beir-{dataset.name}")
         self.folder = settings.home / "eval" / "beir" / dataset.name / "docs"
         self.store = CollectionStore(self.settings)
         self._docs: dict[str, list[str]] | None = None
@@ -152,7 +159,7 @@ class BeirCollection:
         per_doc = stats.chunks / max(1, stats.documents)
         return max(documents, math.ceil(documents * per_doc * 1.5))
 
-    def retriever(self, mode: Mode, candidates: int, tuning: Tuning | None) -> HybridRetriever:
+    def retriever(self, mode: Fusion, candidates: int, tuning: Tuning | None) -> HybridRetriever:
         s = self.settings
         return HybridRetriever(
             self.store,
@@ -166,7 +173,7 @@ class BeirCollection:
 
     def pipeline(
         self,
-        mode: Mode,
+        mode: Fusion,
         candidates: int,
         tuning: Tuning | None,
         reranker: Reranker | None = None,
@@ -174,7 +181,9 @@ class BeirCollection:
     ) -> RetrievalPipeline:
         """The chat's retrieval path over this collection, with the tuned fusion; its
         keyword-only retry uses the tuned BM25 too."""
-        keyword = self.retriever("sparse", candidates, tuning) if mode != "sparse" else None
+        keyword = (
+            self.retriever(Fusion.SPARSE, candidates, tuning) if mode != Fusion.SPARSE else None
+        )
         return RetrievalPipeline.from_settings(
             self.settings,
             self.retriever(mode, candidates, tuning),
@@ -326,7 +335,7 @@ def tune(
         n,
     )
     collection.keyword_index = keyword_index
-    base = collection.retriever("rrf", n, None)
+    base = collection.retriever(Fusion.RRF, n, None)
     dense: dict[str, Ranking] = {}
     sparse: dict[str, Ranking] = {}
     for qid, text in _progress(list(queries.items()), f"tune ({split})", progress):
@@ -338,8 +347,8 @@ def tune(
     tuning = Tuning(split, len(queries), rrf_k, alpha, k1, b, grid=table)
     if reranker is None or collection.settings.rerank_depth or getattr(reranker, "depth", None):
         return tuning  # the depth is configured, or chosen on the tuned model's validation set
-    best_mode: Mode = (
-        "rrf" if max(table["rrf_k"].values()) >= max(table["alpha"].values()) else "alpha"
+    best_mode: Fusion = (
+        Fusion.RRF if max(table["rrf_k"].values()) >= max(table["alpha"].values()) else Fusion.ALPHA
     )
     pipelines = {
         depth: collection.pipeline(best_mode, n, tuning, reranker, depth)
@@ -459,8 +468,8 @@ def _evaluate_collection(
         runs[name] = run_config(collection, pipeline, queries, n, progress, f"{name} ")
         results[name] = runs[name].metrics(collection.dataset.qrels)
     for name, run in runs.items():
-        base = name.removesuffix("+rerank")
-        if base != name and base in runs:
+        base = ConfigSpec(CONFIGS[name].mode).name
+        if CONFIGS[name].rerank and base in runs:
             results[name]["rerank_gain"] = rerank_gain(run, runs[base], collection.dataset.qrels)
     return {
         "models": {"embedding": collection.store.embedding_model, "reranker": reranker_note},

@@ -23,7 +23,7 @@ from eval.diagnostics import finish_report, write_report
 from eval.questions import Question, load_questions
 from eval.report import markdown_table
 from eval.vector_stats import abstention_threshold, balanced_accuracy
-from rag_app.config import Settings
+from rag_app.config import Fusion, Settings
 from rag_app.errors import InvalidInput, UserError
 from rag_app.retrieval.hybrid import HybridRetriever
 from rag_app.retrieval.pipeline import RetrievalPipeline
@@ -95,7 +95,7 @@ def evaluate_scores(
         loaded = load_reranker(settings) if settings.rerank else None
         reranker = loaded if isinstance(loaded, CrossEncoderReranker) else None
         retriever = HybridRetriever.from_store(store)
-        keyword = HybridRetriever.from_store(store, mode="sparse")
+        keyword = HybridRetriever.from_store(store, mode=Fusion.SPARSE)
         pipeline = RetrievalPipeline.from_settings(settings, retriever, reranker, keyword)
         per_question = [
             {

@@ -1,11 +1,7 @@
 """load → parse → chunk → embed → store, one batch of files at a time.
 
-Order of writes per batch of documents, chosen so that a kill at any point leaves the previous
-index usable and the next run finishes the job: (1) upsert the new child vectors (content-derived
-ids, so repeats are harmless), (2) swap the documents' rows in SQLite in one transaction — from
-here on retrieval sees the new versions, and ignores vectors not committed there — (3) delete the
-vectors of the old versions. The BM25 index is rebuilt from SQLite at the end (and by readers
-when stale).
+Ingest decides what a collection should hold (which files changed, their chunks, which children
+duplicate stored ones); `CollectionStore` writes it, in the order that survives a kill.
 """
 
 from __future__ import annotations
@@ -30,8 +26,7 @@ from ingest.loaders import (
     read_file,
 )
 from rag_app.config import Settings, get_settings
-from rag_app.store import CollectionStore
-from rag_app.store.state import DocumentRecord, DocumentRows
+from rag_app.store import CollectionStore, DocumentRecord, DocumentRows
 from rag_app.types import Chunk
 
 Outcome = Literal["ingested", "skipped", "failed", "removed"]
@@ -136,8 +131,8 @@ class Ingestor:
         self, paths: Iterable[Path | str], prune: bool = True, progress: bool = False
     ) -> IngestReport:
         targets = discover([Path(p) for p in paths], self.settings.include, self.settings.exclude)
-        self._drop_stale()  # what a killed run left to do
-        known = self.store.state.documents()
+        self.store.recover()  # what a killed run left to do
+        known = self.store.documents()
         report = IngestReport()
         pending: list[_Pending] = []
         files = targets
@@ -173,14 +168,14 @@ class Ingestor:
         self._store(pending, report, progress)
         if prune:
             self._prune(targets, known, report)
-        self._promote_orphans()
+        self.store.promote_orphans()
         self.store.bm25()  # rebuilt only if this run committed a change
         return report
 
     def _embed(self, texts: list[str]) -> np.ndarray:
         """Sentence vectors for semantic chunking, through the cache like any passage."""
         try:
-            return self.store.embedding_cache.encode(self.store.embedder, texts)[0]
+            return self.store.encode(texts)[0]
         except Exception as err:
             raise _StoreFailure() from err
 
@@ -188,21 +183,20 @@ class Ingestor:
         if not pending:
             return
         children = [c for p in pending for c in p.children]
-        vectors, computed = self.store.embedding_cache.encode(
-            self.store.embedder, [c.search_text() for c in children], progress
-        )
+        vectors, computed = self.store.encode([c.search_text() for c in children], progress)
         report.embedded += computed
         # Compare with stored children of other documents only: the old versions of the
         # documents in this batch are about to be replaced.
         replaced = [p.doc.source for p in pending]
         texts = [c.text for c in children]
+        nearest, same_text = self.store.stored_matches(texts, vectors, replaced)
         duplicate_of = mark_duplicates(
             texts,
             [c.id for c in children],
             vectors,
-            self.store.vectors.nearest(vectors, replaced),
+            nearest,
             self.settings.near_duplicate_similarity,
-            self.store.state.children_with_text(texts, replaced),
+            same_text,
         )
         offset = 0
         for item in pending:
@@ -212,27 +206,7 @@ class Ingestor:
                 for c, d in zip(item.children, duplicate_of[offset : offset + count], strict=True)
             ]
             offset += count
-        self._replace(pending, vectors)
-        report.files += [
-            FileResult(
-                p.doc.source,
-                "ingested",
-                chunks=len(p.children),
-                warnings=tuple(p.doc.warnings),
-                tables=p.doc.tables,
-            )
-            for p in pending
-        ]
-
-    def _replace(self, pending: list[_Pending], vectors: np.ndarray) -> None:
-        """Steps (1)-(3) of the module docstring for a whole batch at once: one upsert, one
-        transaction and one delete instead of one of each per document."""
-        stale = self.store.vectors.ids_for_sources([p.doc.source for p in pending])
-        children = [c for p in pending for c in p.children]
-        searchable = [i for i, c in enumerate(children) if c.duplicate_of is None]
-        self.store.vectors.upsert([children[i] for i in searchable], vectors[searchable])
-        stale -= {children[i].id for i in searchable}
-        self.store.state.replace_documents(
+        self.store.replace_documents(
             [
                 DocumentRows(
                     DocumentRecord(
@@ -248,34 +222,18 @@ class Ingestor:
                 )
                 for p in pending
             ],
-            stale,
+            vectors,
         )
-        self._drop_stale()
-
-    def _drop_stale(self) -> None:
-        """Delete the vectors the committed state noted as stale; a run killed before this
-        leaves them noted, and the next run deletes them first."""
-        stale = self.store.state.stale_vectors()
-        if stale:
-            self.store.vectors.delete(stale)
-            self.store.state.forget_stale(stale)
-
-    def _promote_orphans(self) -> None:
-        """Duplicates whose canonical went away (changed or removed document, or a killed
-        run): the first of each group becomes searchable again, the rest point to it."""
-        groups: dict[str, list[Chunk]] = {}
-        for chunk in self.store.state.orphaned_duplicates():
-            groups.setdefault(chunk.duplicate_of or "", []).append(chunk)
-        for group in groups.values():
-            heir, rest = group[0], group[1:]
-            vectors, _ = self.store.embedding_cache.encode(
-                self.store.embedder, [heir.search_text()]
+        report.files += [
+            FileResult(
+                p.doc.source,
+                "ingested",
+                chunks=len(p.children),
+                warnings=tuple(p.doc.warnings),
+                tables=p.doc.tables,
             )
-            promoted = heir.model_copy(update={"duplicate_of": None})
-            self.store.vectors.upsert([promoted], vectors)
-            self.store.state.set_duplicate_of([heir.id], None)
-            if rest:
-                self.store.state.set_duplicate_of([c.id for c in rest], heir.id)
+            for p in pending
+        ]
 
     def _prune(
         self,
@@ -296,21 +254,18 @@ class Ingestor:
     def remove(self, sources: Iterable[str]) -> IngestReport:
         """Take documents out of the collection (the chat page's delete); a source that is
         not in it is reported as failed."""
-        known = self.store.state.documents()
+        known = self.store.documents()
         wanted = list(dict.fromkeys(sources))
         report = IngestReport(self._remove([s for s in wanted if s in known]))
         report.files += [
             FileResult(s, "failed", "not in the collection") for s in wanted if s not in known
         ]
-        self._promote_orphans()
+        self.store.promote_orphans()
         self.store.bm25()
         return report
 
     def _remove(self, sources: list[str]) -> list[FileResult]:
-        """Rows first, then vectors: retrieval ignores vectors whose rows are gone."""
-        if sources:
-            self.store.state.remove_documents(sources, self.store.vectors.ids_for_sources(sources))
-            self._drop_stale()
+        self.store.remove_documents(sources)
         return [FileResult(source, "removed") for source in sources]
 
 

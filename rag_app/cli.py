@@ -135,16 +135,23 @@ def _embedder_in_use(store: Any) -> str:
 
 
 def cmd_config(args: argparse.Namespace) -> int:
-    from rag_app.config import config_file
+    """The effective settings as a TOML file, one table per section: pasted into `rag.toml`
+    it gives the same configuration (unset values are commented out, TOML has no null)."""
+    from rag_app.config import SECTIONS, config_file
 
     settings = _settings(args)
     source = config_file()
     print(f"# effective configuration (TOML file: {source or 'none'})")
-    for name in type(settings).model_fields:
-        value = getattr(settings, name)
-        if name.endswith("api_key") and value:
-            value = "***"
-        print(f"{name} = {json.dumps(str(value) if isinstance(value, Path) else value)}")
+    for table, kind in SECTIONS.items():
+        print(f"\n[{table}]")
+        for name in kind.model_fields:
+            value = getattr(settings, name)
+            if name.endswith("api_key") and value:
+                value = "***"
+            if value is None:
+                print(f"# {name} = (unset)")
+            else:
+                print(f"{name} = {json.dumps(str(value) if isinstance(value, Path) else value)}")
     return 0
 
 

@@ -2,17 +2,19 @@
 
 Precedence (highest first): arguments to ``Settings(...)``, ``RAG_*`` environment variables, a
 TOML file, the defaults below. The TOML file is ``$RAG_CONFIG`` if set, else ``rag.toml`` in the
-working directory, else ``$RAG_HOME/config.toml``; its keys are the field names below, flat.
+working directory, else ``$RAG_HOME/config.toml``; its keys are the field names below, at the top
+level or in the table of their section (``[retrieval]`` holds ``top_k``).
 """
 
 from __future__ import annotations
 
 import os
+from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
-from pydantic import Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -21,6 +23,20 @@ from pydantic_settings import (
 )
 
 DEFAULT_HOME = Path(".rag")
+_Section = TypeVar("_Section", bound=BaseModel)
+
+
+class Fusion(StrEnum):
+    """How the dense and BM25 rankings combine, or which one is used alone."""
+
+    RRF = "rrf"
+    ALPHA = "alpha"
+    DENSE = "dense"
+    SPARSE = "sparse"
+
+    @property
+    def hybrid(self) -> bool:
+        return self in (Fusion.RRF, Fusion.ALPHA)
 
 
 def config_file() -> Path | None:
@@ -40,14 +56,11 @@ def config_file() -> Path | None:
     return None
 
 
-class Settings(BaseSettings):
-    """Every tunable of rag_app, with the reason for its default."""
+class StateSettings(BaseModel):
+    """Where state lives: one folder, or a Chroma server for the vectors."""
 
-    model_config = SettingsConfigDict(
-        env_prefix="RAG_", extra="forbid", validate_default=True, frozen=True
-    )
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
-    # --- state -----------------------------------------------------------------------------
     home: Path = Field(
         DEFAULT_HOME,
         description="Folder holding all state (stores, caches, assembled models); a fresh "
@@ -70,7 +83,19 @@ class Settings(BaseSettings):
     )
     chroma_port: int = Field(8000, description="Chroma server port (with `chroma_host`).")
 
-    # --- models ----------------------------------------------------------------------------
+    @model_validator(mode="before")
+    @classmethod
+    def _models_dir_follows_home(cls, data: Any) -> Any:
+        if isinstance(data, dict) and not data.get("models_dir"):
+            data = {**data, "models_dir": Path(data.get("home") or DEFAULT_HOME) / "models"}
+        return data
+
+
+class ModelSettings(BaseModel):
+    """The bi-encoder and the answering LLM, and how the LLM runs."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
     embedding_model: str = Field(
         "all-MiniLM-L6-v2",
         description="Bi-encoder: a bundled model name or a local sentence-transformers folder.",
@@ -119,7 +144,12 @@ class Settings(BaseSettings):
         "answer prompt's fixed prefix instead of computing it again; 0 turns it off.",
     )
 
-    # --- chunking --------------------------------------------------------------------------
+
+class IngestSettings(BaseModel):
+    """How documents become chunks: sizes, splitting, file rules, PDF reading."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
     child_chunk_tokens: int = Field(
         192,
         ge=32,
@@ -198,13 +228,27 @@ class Settings(BaseSettings):
         description="Tesseract language packs for OCR, e.g. `eng` or `eng+deu`.",
     )
 
-    # --- retrieval -------------------------------------------------------------------------
+    @model_validator(mode="after")
+    def _check_sizes(self) -> IngestSettings:
+        if self.child_overlap_tokens >= self.child_chunk_tokens:
+            raise ValueError("child_overlap_tokens must be smaller than child_chunk_tokens")
+        if self.parent_chunk_tokens < self.child_chunk_tokens:
+            raise ValueError("parent_chunk_tokens must be at least child_chunk_tokens")
+        return self
+
+
+class RetrievalSettings(BaseModel):
+    """From a question to the passages the LLM reads: retrievers, fusion, reranking, the
+    confidence gate and the context budget."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
     retrieve_n: int = Field(50, ge=1, description="Candidates taken from each retriever.")
     top_k: int = Field(5, ge=1, description="Passages kept after fusion/rerank for the LLM.")
-    fusion: Literal["rrf", "alpha", "dense", "sparse"] = Field(
+    fusion: Fusion = Field(
         # `rag eval retrieval`, SciFact, tuned on train / reported on test (nDCG@10): alpha blend
         # 0.7244 / 0.7304 against RRF 0.7124 / 0.7156 at its best k; BM25 0.6763, dense 0.6579.
-        "alpha",
+        Fusion.ALPHA,
         description="How dense and BM25 results combine (or which one alone).",
     )
     exact_search_limit: int = Field(
@@ -315,7 +359,12 @@ class Settings(BaseSettings):
         description="What the app says when the documents hold no answer.",
     )
 
-    # --- chat page (`rag serve`) -----------------------------------------------------------
+
+class ChatPageSettings(BaseModel):
+    """The chat page's queue (`rag serve`)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
     ui_concurrency_limit: int = Field(
         4,
         ge=1,
@@ -329,7 +378,12 @@ class Settings(BaseSettings):
         "server is busy instead of making users wait without end.",
     )
 
-    # --- domain tuning (`rag tune`) ---------------------------------------------------------
+
+class TuningSettings(BaseModel):
+    """Domain tuning (`rag tune`): how the bi-encoder and cross-encoder are trained."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
     tune_candidates: int = Field(
         30, ge=2, description="Hybrid results per question that hard negatives are drawn from."
     )
@@ -409,7 +463,12 @@ class Settings(BaseSettings):
         5e-5, gt=0.0, description="Peak learning rate for the bi-encoder (AdamW)."
     )
 
-    # --- evaluation ------------------------------------------------------------------------
+
+class JudgeSettings(BaseModel):
+    """The judge LLM of `rag eval answers`."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
     judge_backend: Literal["llamacpp", "openai", "none"] = Field(
         "llamacpp",
         description="Judge LLM for `rag eval answers` (RAGAS and citation support): the local "
@@ -433,20 +492,36 @@ class Settings(BaseSettings):
         1800, ge=1, description="Seconds one RAGAS metric may take per question before NaN."
     )
 
-    @model_validator(mode="before")
-    @classmethod
-    def _models_dir_follows_home(cls, data: Any) -> Any:
-        if isinstance(data, dict) and not data.get("models_dir"):
-            data = {**data, "models_dir": Path(data.get("home") or DEFAULT_HOME) / "models"}
-        return data
 
-    @model_validator(mode="after")
-    def _check_sizes(self) -> Settings:
-        if self.child_overlap_tokens >= self.child_chunk_tokens:
-            raise ValueError("child_overlap_tokens must be smaller than child_chunk_tokens")
-        if self.parent_chunk_tokens < self.child_chunk_tokens:
-            raise ValueError("parent_chunk_tokens must be at least child_chunk_tokens")
-        return self
+SECTIONS: dict[str, type[BaseModel]] = {
+    "state": StateSettings,
+    "models": ModelSettings,
+    "ingest": IngestSettings,
+    "retrieval": RetrievalSettings,
+    "chat_page": ChatPageSettings,
+    "tuning": TuningSettings,
+    "judge": JudgeSettings,
+}
+"""The settings' sections, by the TOML table that may hold their keys. A section groups fields
+for readers and for the components that take only what they use; the names stay flat (every
+field is `RAG_<NAME>` and a top-level TOML key), so a section never changes a setting's name."""
+
+
+class Settings(
+    StateSettings,
+    ModelSettings,
+    IngestSettings,
+    RetrievalSettings,
+    ChatPageSettings,
+    TuningSettings,
+    JudgeSettings,
+    BaseSettings,
+):
+    """Every tunable of rag_app, with the reason for its default, in the sections above."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="RAG_", extra="forbid", validate_default=True, frozen=True
+    )
 
     @classmethod
     def settings_customise_sources(
@@ -460,8 +535,13 @@ class Settings(BaseSettings):
         sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
         toml = config_file()
         if toml is not None:
-            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml))
+            sources.append(SectionedToml(settings_cls, toml))
         return tuple(sources)
+
+    def section(self, kind: type[_Section]) -> _Section:
+        """The fields of one section as their own frozen object, for a component that should
+        see only what it uses."""
+        return kind.model_validate({name: getattr(self, name) for name in kind.model_fields})
 
     def updated(self, **changes: Any) -> Settings:
         """A copy with `changes` checked like any setting (`model_copy` checks nothing): a
@@ -482,6 +562,30 @@ class Settings(BaseSettings):
     def collection_dir(self) -> Path:
         """Per-collection state kept beside Chroma: parents, BM25 index, manifest."""
         return self.home / "collections" / self.collection
+
+
+class SectionedToml(TomlConfigSettingsSource):
+    """A TOML file whose keys may sit in their section's table: ``[retrieval]`` then
+    ``top_k = 3`` reads as ``top_k = 3``. A key in the wrong table, or given twice, is an error
+    naming the file, so a moved line cannot silently stop applying."""
+
+    def __init__(self, settings_cls: type[BaseSettings], path: Path) -> None:
+        self.path = path
+        super().__init__(settings_cls, toml_file=path)
+
+    def _read_files(self, files: Any, deep_merge: bool = False) -> dict[str, Any]:
+        raw = super()._read_files(files, deep_merge)
+        flat = {k: v for k, v in raw.items() if k not in SECTIONS}
+        for table, kind in SECTIONS.items():
+            for key, value in raw.get(table, {}).items():
+                if key not in kind.model_fields:
+                    home = next((t for t, k in SECTIONS.items() if key in k.model_fields), None)
+                    where = f"it belongs in [{home}]" if home else "no setting has that name"
+                    raise ValueError(f"{self.path}: [{table}] {key}: {where}")
+                if key in flat:
+                    raise ValueError(f"{self.path}: {key} is set twice (also in [{table}])")
+                flat[key] = value
+        return flat
 
 
 @lru_cache(maxsize=1)

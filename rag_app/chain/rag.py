@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from rag_app.chain.citations import clean_citations
 from rag_app.chain.prompts import answer_prompt, chat_prompt, prompt_template
-from rag_app.config import Settings, get_settings
+from rag_app.config import Fusion, Settings, get_settings
 from rag_app.errors import InvalidInput
 from rag_app.protocols import ParentStore, Reranker, Retriever
 from rag_app.retrieval.context import CountTokens
@@ -140,7 +140,7 @@ class Components:
         """BM25 alone, the one retry when the cross-encoder finds nothing convincing."""
         from rag_app.retrieval.hybrid import HybridRetriever
 
-        return HybridRetriever.from_store(self.store, mode="sparse")
+        return HybridRetriever.from_store(self.store, mode=Fusion.SPARSE)
 
     @_overridable
     def reranker(self) -> Reranker | None:

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
 import numpy as np
 
+from rag_app.config import Fusion
 from rag_app.errors import UserError
 from rag_app.retrieval.fusion import Ranking, reciprocal_rank_fusion, weighted_fusion
 from rag_app.store import CollectionStore
 from rag_app.store.bm25 import BM25Index
 from rag_app.types import Filters, ScoredChunk
-
-Mode = Literal["rrf", "alpha", "dense", "sparse"]
 
 
 class EmptyCollectionError(UserError, LookupError):
@@ -25,7 +22,7 @@ class HybridRetriever:
     def __init__(
         self,
         store: CollectionStore,
-        mode: Mode = "rrf",
+        mode: Fusion = Fusion.RRF,
         candidates: int = 50,
         rrf_k: int = 60,
         alpha: float = 0.7,
@@ -43,7 +40,7 @@ class HybridRetriever:
         self.exact_search_limit = exact_search_limit
 
     @classmethod
-    def from_store(cls, store: CollectionStore, mode: Mode | None = None) -> HybridRetriever:
+    def from_store(cls, store: CollectionStore, mode: Fusion | None = None) -> HybridRetriever:
         """Configured from the store's settings; `mode` overrides the configured fusion."""
         s = store.settings
         return cls(store, mode or s.fusion, s.retrieve_n, s.rrf_k, s.alpha, s.exact_search_limit)
@@ -78,11 +75,11 @@ class HybridRetriever:
             if not allowed:
                 return []
         n = max(k, self.candidates)
-        dense = self.dense(query, n, allowed) if self.mode != "sparse" else []
-        sparse = self.sparse(query, n, allowed) if self.mode != "dense" else []
-        if self.mode == "rrf":
+        dense = self.dense(query, n, allowed) if self.mode != Fusion.SPARSE else []
+        sparse = self.sparse(query, n, allowed) if self.mode != Fusion.DENSE else []
+        if self.mode == Fusion.RRF:
             fused = reciprocal_rank_fusion([dense, sparse], self.rrf_k)
-        elif self.mode == "alpha":
+        elif self.mode == Fusion.ALPHA:
             fused = weighted_fusion(dense, sparse, self.alpha)
         else:
             fused = list(dense or sparse)

@@ -18,7 +18,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from rag_app.config import Settings
+from rag_app.config import Fusion, Settings
 from rag_app.protocols import ParentStore, Reranker, Retriever
 from rag_app.retrieval.context import CountTokens, build_passages
 from rag_app.retrieval.fusion import reciprocal_rank_fusion
@@ -141,7 +141,7 @@ class RetrievalPipeline:
             depth=depth or rerank_depth(settings, reranker),
             min_rerank_score=rerank_threshold(settings, reranker),
             min_dense_similarity=settings.min_dense_similarity,
-            keyword_retriever=keyword_retriever if settings.fusion != "sparse" else None,
+            keyword_retriever=keyword_retriever if settings.fusion != Fusion.SPARSE else None,
             context=context,
         )
 

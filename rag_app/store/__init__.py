@@ -8,6 +8,14 @@ A collection whose bi-encoder `rag tune` adapted records the tuned model and the
 collection holding its vectors in its state (`TunedEmbedder`); everything that embeds or
 searches goes through `CollectionStore.embedder` and `.vectors`, so ingest, the chain and
 `rag eval` all follow the record.
+
+The store is the collection's only writer. Order of writes for a batch of new document versions,
+chosen so that a kill at any point leaves the previous index usable and the next run finishes the
+job: (1) upsert the new child vectors (content-derived ids, so repeats are harmless), (2) swap the
+documents' rows in SQLite in one transaction, noting the old versions' vectors as stale — from
+here on retrieval sees the new versions, and ignores vectors not committed there — (3) delete the
+stale vectors. `recover()` does (3) for whatever a killed run left noted. The BM25 index is
+rebuilt from SQLite when a reader finds it behind.
 """
 
 from __future__ import annotations
@@ -19,19 +27,22 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from rag_app.config import Settings
 from rag_app.errors import InvalidInput
 from rag_app.models.embeddings import get_embedder
 from rag_app.protocols import TextEncoder
 from rag_app.store.bm25 import BM25Index
 from rag_app.store.embedding_cache import EmbeddingCache
-from rag_app.store.state import CollectionState, Stats
+from rag_app.store.state import CollectionState, DocumentRecord, DocumentRows, Stats
 from rag_app.store.vectors import Hnsw, VectorIndex, make_client
+from rag_app.types import Chunk
 
 if TYPE_CHECKING:
     from chromadb.api import ClientAPI
 
-__all__ = ["CollectionStore", "Stats", "TunedEmbedder"]
+__all__ = ["CollectionStore", "DocumentRecord", "DocumentRows", "Stats", "TunedEmbedder"]
 
 _TUNED_KEY = "tuned_embedder"
 
@@ -101,9 +112,32 @@ class CollectionStore:
         """A Chroma collection of this store's client, created with the configured HNSW."""
         return VectorIndex(self.client, name, embedding_model, Hnsw.from_settings(self.settings))
 
-    def switch_embedder(self, tuned: TunedEmbedder) -> None:
-        """Point the collection at fully written vectors of a tuned model, then drop the
-        vectors it used before (readers that opened them keep working until they reopen)."""
+    def switch_embedder(
+        self, tuned: TunedEmbedder, encoder: TextEncoder, progress: bool = False
+    ) -> None:
+        """Embed every searchable child with `encoder` into the Chroma collection
+        `tuned.vectors`, point the collection at it, then drop the vectors it used before
+        (readers that opened them keep working until they reopen).
+
+        Children committed by an ingest while this runs are picked up by another pass; one that
+        commits between the last pass and the switch is not (run `rag tune` while nothing
+        ingests into the collection)."""
+        index = self.open_vectors(tuned.vectors, tuned.model)
+        done: set[str] = set()
+        while True:
+            generation = self.state.generation
+            children = self.state.children()
+            todo = [c for c in children if c.id not in done]
+            vectors, _ = self.embedding_cache.encode(
+                encoder, [c.search_text() for c in todo], progress
+            )
+            index.upsert(todo, vectors)
+            done |= {c.id for c in todo}
+            gone = sorted(done - {c.id for c in children})
+            index.delete(gone)
+            done -= set(gone)
+            if self.state.generation == generation:
+                break
         old = self.vectors.name
         self.state.set_meta(_TUNED_KEY, json.dumps(asdict(tuned)))
         for name in ("embedding_model", "embedder", "vectors"):
@@ -138,6 +172,68 @@ class CollectionStore:
         )
         index.save(self.bm25_dir)
         return index
+
+    # --- reading what ingest compares against ----------------------------------------------
+    def documents(self) -> dict[str, DocumentRecord]:
+        return self.state.documents()
+
+    def encode(self, texts: list[str], progress: bool = False) -> tuple[np.ndarray, int]:
+        """Vectors of `texts` by the collection's encoder, through the shared cache, and how
+        many had to be computed."""
+        return self.embedding_cache.encode(self.embedder, texts, progress)
+
+    def stored_matches(
+        self, texts: list[str], vectors: np.ndarray, exclude_sources: list[str]
+    ) -> tuple[list[tuple[str, float, str] | None], dict[str, str]]:
+        """For near-duplicate detection: each vector's closest searchable child of other
+        documents, and the children of other documents whose text is exactly one of `texts`."""
+        return (
+            self.vectors.nearest(vectors, exclude_sources),
+            self.state.children_with_text(texts, exclude_sources),
+        )
+
+    # --- writing: steps (1)-(3) of the module docstring -----------------------------------
+    def replace_documents(self, documents: list[DocumentRows], vectors: np.ndarray) -> None:
+        """Commit new versions of whole documents. `vectors` are their children's, in order;
+        duplicates (`duplicate_of` set) get no vector of their own. One upsert, one transaction
+        and one delete per batch instead of one of each per document."""
+        children = [c for d in documents for c in d.children]
+        if len(children) != len(vectors):
+            raise ValueError(f"{len(children)} children but {len(vectors)} vectors")
+        stale = self.vectors.ids_for_sources([d.record.source for d in documents])
+        searchable = [i for i, c in enumerate(children) if c.duplicate_of is None]
+        self.vectors.upsert([children[i] for i in searchable], vectors[searchable])
+        stale -= {children[i].id for i in searchable}
+        self.state.replace_documents(documents, stale)
+        self.recover()
+
+    def remove_documents(self, sources: list[str]) -> None:
+        """Rows first, then vectors: retrieval ignores vectors whose rows are gone."""
+        if sources:
+            self.state.remove_documents(sources, self.vectors.ids_for_sources(sources))
+            self.recover()
+
+    def recover(self) -> None:
+        """Delete the vectors the committed state noted as stale; a run killed before this
+        leaves them noted, and the next write (or run) deletes them first."""
+        stale = self.state.stale_vectors()
+        if stale:
+            self.vectors.delete(stale)
+            self.state.forget_stale(stale)
+
+    def promote_orphans(self) -> None:
+        """Duplicates whose canonical went away (changed or removed document, or a killed
+        run): the first of each group becomes searchable again, the rest point to it."""
+        groups: dict[str, list[Chunk]] = {}
+        for chunk in self.state.orphaned_duplicates():
+            groups.setdefault(chunk.duplicate_of or "", []).append(chunk)
+        for group in groups.values():
+            heir, rest = group[0], group[1:]
+            vectors, _ = self.encode([heir.search_text()])
+            self.vectors.upsert([heir.model_copy(update={"duplicate_of": None})], vectors)
+            self.state.set_duplicate_of([heir.id], None)
+            if rest:
+                self.state.set_duplicate_of([c.id for c in rest], heir.id)
 
     def store_size_bytes(self) -> int:
         roots = [self.settings.collection_dir]

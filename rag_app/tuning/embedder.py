@@ -174,36 +174,14 @@ def train_embedder(
 
 
 def reembed(store: CollectionStore, model: Path, progress: bool = False) -> TunedEmbedder:
-    """Embed every searchable child with `model` into a new Chroma collection, then switch the
-    collection to it and delete the vectors and tuned models it used before.
-
-    Children committed by an ingest while this runs are picked up by another pass; one that
-    commits between the last pass and the switch is not (run `rag tune` while nothing
-    ingests into the collection)."""
+    """Switch the collection to `model` (`CollectionStore.switch_embedder`), then delete the
+    tuned models it used before."""
     from rag_app.models.embeddings import get_embedder
     from rag_app.store import TunedEmbedder
 
     s = store.settings
-    embedder = get_embedder(str(model), s.embedding_batch_size)
-    name = f"{s.collection}--{model.name}"
-    index = store.open_vectors(name, str(model))
-    done: set[str] = set()
-    while True:
-        generation = store.state.generation
-        children = store.state.children()
-        todo = [c for c in children if c.id not in done]
-        vectors, _ = store.embedding_cache.encode(
-            embedder, [c.search_text() for c in todo], progress
-        )
-        index.upsert(todo, vectors)
-        done |= {c.id for c in todo}
-        gone = sorted(done - {c.id for c in children})
-        index.delete(gone)
-        done -= set(gone)
-        if store.state.generation == generation:
-            break
-    tuned = TunedEmbedder(str(model), s.embedding_model, name)
-    store.switch_embedder(tuned)
+    tuned = TunedEmbedder(str(model), s.embedding_model, f"{s.collection}--{model.name}")
+    store.switch_embedder(tuned, get_embedder(str(model), s.embedding_batch_size), progress)
     for old in model.parent.iterdir():
         if old != model:
             shutil.rmtree(old, ignore_errors=True)

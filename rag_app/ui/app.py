@@ -17,7 +17,7 @@ import gradio as gr
 from rag_app.config import Settings, get_settings
 from rag_app.errors import is_user_fixable, one_line
 from rag_app.retrieval.rerank import reranker_in_use
-from rag_app.ui.chat import MODES, Chat, Choices, Mode
+from rag_app.ui.chat import Chat, Choices, SearchMode
 from rag_app.ui.library import DOCUMENT_COLUMNS, RESULT_COLUMNS, Library
 from rag_app.ui.render import DEBUG_COLUMNS, notice_html
 
@@ -110,8 +110,8 @@ def _chat_tab(settings: Settings) -> ChatTab:
             )
             with gr.Accordion("Retrieval settings", open=False, elem_id="settings"):
                 mode = gr.Radio(
-                    list(MODES),
-                    value="hybrid",
+                    [m.value for m in SearchMode],
+                    value=SearchMode.HYBRID.value,
                     label="Retrieval mode",
                     info="hybrid = embeddings + BM25 keywords, fused",
                 )
@@ -160,12 +160,12 @@ def build_app(chat: Chat) -> gr.Blocks:
         question: str,
         history: list[dict[str, Any]],
         collection: str,
-        mode: Mode,
+        mode: str,
         rerank: bool,
         top_k: float,
     ) -> Iterator[tuple[str, list[dict[str, Any]], str, list[list[str]]]]:
         """Streams the answer into the chat, then shows its sources and retrieval debug rows."""
-        choices = Choices(collection, mode, rerank, int(top_k))
+        choices = Choices(collection, SearchMode(mode), rerank, int(top_k))
         shown = [*history, {"role": "user", "content": question}] if question.strip() else history
         for turn in chat.ask(question, history, choices):
             reply = [{"role": "assistant", "content": turn.text}] if turn.text else []

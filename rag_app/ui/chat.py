@@ -7,18 +7,33 @@ import logging
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, Literal, Unpack
+from enum import StrEnum
+from typing import Any, Unpack
 
 from rag_app.chain.rag import AnswerStage, Components, Overrides, compose
-from rag_app.config import Settings
+from rag_app.config import Fusion, Settings
 from rag_app.errors import is_user_fixable, one_line
 from rag_app.retrieval.hybrid import EmptyCollectionError
 from rag_app.ui.render import debug_rows, notice_html, sources_html
 
 log = logging.getLogger(__name__)
 
-Mode = Literal["hybrid", "dense", "bm25"]
-MODES: tuple[Mode, ...] = ("hybrid", "dense", "bm25")
+
+class SearchMode(StrEnum):
+    """The chat page's retrieval choice, in the words its users see."""
+
+    HYBRID = "hybrid"
+    DENSE = "dense"
+    BM25 = "bm25"
+
+    def fusion(self, configured: Fusion) -> Fusion:
+        """Hybrid keeps the configured fusion (alpha or RRF, the default when the
+        configuration picked one retriever alone); the others pick one retriever."""
+        if self is SearchMode.DENSE:
+            return Fusion.DENSE
+        if self is SearchMode.BM25:
+            return Fusion.SPARSE
+        return configured if configured.hybrid else Fusion(Settings.model_fields["fusion"].default)
 
 
 @dataclass(frozen=True)
@@ -26,18 +41,16 @@ class Choices:
     """The settings panel: how to retrieve for one question."""
 
     collection: str
-    mode: Mode
+    mode: SearchMode
     rerank: bool
     top_k: int
 
     def updates(self, settings: Settings) -> dict[str, Any]:
-        """Hybrid keeps the configured fusion (alpha or RRF); the others pick one retriever."""
-        if self.mode == "hybrid":
-            hybrid = settings.fusion in ("alpha", "rrf")
-            fusion = settings.fusion if hybrid else Settings.model_fields["fusion"].default
-        else:
-            fusion = "dense" if self.mode == "dense" else "sparse"
-        return {"fusion": fusion, "rerank": self.rerank, "top_k": int(self.top_k)}
+        return {
+            "fusion": SearchMode(self.mode).fusion(settings.fusion),
+            "rerank": self.rerank,
+            "top_k": int(self.top_k),
+        }
 
 
 @dataclass(frozen=True)

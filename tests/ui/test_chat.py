@@ -5,11 +5,11 @@ import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 from langchain_core.messages import BaseMessage
 
-from rag_app.config import Settings
-from rag_app.ui.chat import Chat, Choices, Turn
+from rag_app.config import Fusion, Settings
+from rag_app.ui.chat import Chat, Choices, SearchMode, Turn
 from tests.fakes import RecordingLLM, ScriptedReranker
 
-HYBRID = Choices("default", "hybrid", rerank=False, top_k=5)
+HYBRID = Choices("default", SearchMode.HYBRID, rerank=False, top_k=5)
 
 
 def ask(chat: Chat, question: str, choices: Choices = HYBRID, history: Any = ()) -> list[Turn]:
@@ -57,7 +57,9 @@ def test_retrieval_mode_and_top_k_apply_per_question(
 ) -> None:
     """Columns 3-6 of a debug row are the dense, sparse, fused and rerank scores."""
     chat = Chat(ingested, llm=FakeListChatModel(responses=["Before 9 am [1]."]))
-    rows = ask(chat, "When do I water the tomatoes?", Choices("default", mode, False, 2))[-1].debug
+    rows = ask(
+        chat, "When do I water the tomatoes?", Choices("default", SearchMode(mode), False, 2)
+    )[-1].debug
     assert len(rows) == 2
     assert rows[0][scored] != "" and all(row[unscored] == "" for row in rows)
 
@@ -75,9 +77,9 @@ def test_rerank_toggle_loads_the_cross_encoder_once(
     chat = Chat(ingested, llm=FakeListChatModel(responses=["Before 9 am [1]."]))
     question = "When do I water the tomatoes?"
     for top_k in (3, 4):
-        reranked = ask(chat, question, Choices("default", "hybrid", True, top_k))[-1].debug
+        reranked = ask(chat, question, Choices("default", SearchMode.HYBRID, True, top_k))[-1].debug
         assert reranked[0][6] == "4.000" and len(reranked) == top_k
-    plain = ask(chat, question, Choices("default", "bm25", False, 3))[-1].debug
+    plain = ask(chat, question, Choices("default", SearchMode.BM25, False, 3))[-1].debug
     assert all(row[6] == "" for row in plain)
     assert loads == ["default"]
 
@@ -112,7 +114,22 @@ def test_model_failure_is_a_message_and_the_next_question_works(
 
 def test_bad_collection_name_and_empty_question_are_explained(ingested: Settings) -> None:
     chat = Chat(ingested, llm=FakeListChatModel(responses=["unused"]))
-    bad = ask(chat, "q?", Choices("no spaces allowed", "hybrid", False, 5))[-1]
+    bad = ask(chat, "q?", Choices("no spaces allowed", SearchMode.HYBRID, False, 5))[-1]
     assert bad.text.startswith("⚠️ setting collection:")
     assert [t.text for t in ask(chat, "   ")] == [""]
     assert "type a question" in ask(chat, "   ")[-1].sources
+
+
+@pytest.mark.parametrize(
+    ("mode", "configured", "used"),
+    [
+        (SearchMode.HYBRID, Fusion.RRF, Fusion.RRF),
+        (SearchMode.HYBRID, Fusion.DENSE, Fusion.ALPHA),  # the configured one alone: default
+        (SearchMode.DENSE, Fusion.ALPHA, Fusion.DENSE),
+        (SearchMode.BM25, Fusion.RRF, Fusion.SPARSE),
+    ],
+)
+def test_page_modes_map_to_the_fusion_the_pipeline_runs(
+    mode: SearchMode, configured: Fusion, used: Fusion
+) -> None:
+    assert mode.fusion(configured) is used

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from eval.retrieval import BeirCollection, Tuning
 from rag_app.beir import load_beir
-from rag_app.config import Settings
+from rag_app.config import Fusion, Settings
 from rag_app.retrieval.metrics import ndcg_at_k, paired_bootstrap_interval
 from rag_app.retrieval.rerank import load_reranker
 from rag_app.store.bm25 import BM25Index
@@ -34,7 +34,7 @@ def main(home: Path, results: Path, out: Path) -> None:
     reranker = load_reranker(collection.settings)
     n = collection.chunks_for(100)
     report = {}
-    for mode in ("alpha", "rrf"):
+    for mode in (Fusion.ALPHA, Fusion.RRF):
         with_retry = collection.pipeline(mode, n, tuning, reranker)
         without = dataclasses.replace(with_retry, keyword_retriever=None)
         scores: dict[str, list[float]] = {"with": [], "without": []}

@@ -41,8 +41,11 @@ def main(n: int) -> None:
         :n
     ]
     settings = Settings()
+    judge = judge_settings(settings)
+    if judge is None:
+        raise SystemExit("the control needs a judge: set RAG_JUDGE_BACKEND")
     scorer = ControlScorer(
-        make_chat_model(judge_settings(settings)),
+        make_chat_model(judge),
         get_embedder(settings.embedding_model, settings.embedding_batch_size),
         settings.judge_timeout_s,
     )
