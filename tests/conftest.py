@@ -1,11 +1,14 @@
-"""Shared fixtures: a clean RAG_HOME per test, the fixture corpus, fake LLMs, a socket guard."""
+"""Shared fixtures: a clean RAG_HOME per test, the fixture corpus, fake LLMs, a socket guard,
+and a guard that keeps the `integration` marker honest."""
 
 from __future__ import annotations
 
+import functools
 import shutil
 import socket
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -16,6 +19,66 @@ from rag_app.config import Settings, get_settings
 FIXTURES = Path(__file__).parent / "fixtures"
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
+
+
+_REAL_MODEL_RUNS: list[str] = []
+"""What ran real weights in this process, one entry per call (see `_watch_real_models`)."""
+
+
+def _watch(owner: Any, name: str, what: str) -> None:
+    original: Callable[..., Any] = getattr(owner, name)
+
+    @functools.wraps(original)
+    def watched(*args: Any, **kwargs: Any) -> Any:
+        _REAL_MODEL_RUNS.append(what)
+        return original(*args, **kwargs)
+
+    setattr(owner, name, watched)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Every entry point that runs a real model's weights in-process: the bi-encoder, the
+    cross-encoder (PyTorch or ONNX) and llama.cpp. Models load once per process, so the calls
+    are watched, not the loads."""
+    from sentence_transformers import CrossEncoder
+
+    from rag_app.models.embeddings import Embedder
+    from rag_app.models.llamacpp import SerialChatLlamaCpp
+    from rag_app.models.onnx_reranker import OnnxCrossEncoder
+
+    _watch(Embedder, "_encode", "the bi-encoder")
+    _watch(CrossEncoder, "predict", "a cross-encoder")
+    _watch(OnnxCrossEncoder, "predict", "a cross-encoder")
+    _watch(SerialChatLlamaCpp, "_generate", "llama.cpp")
+    _watch(SerialChatLlamaCpp, "_stream", "llama.cpp")
+
+
+@pytest.fixture(autouse=True)
+def _real_models_only_when_marked(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[None]:
+    """A test that runs real weights must say so (`integration`): those are the slow tests, and
+    the rest must stay runnable without them. Unmarked tests get the hashing encoder wherever a
+    store would load the configured bi-encoder. Subprocesses are not watched."""
+    integration = request.node.get_closest_marker("integration") is not None
+    if not integration:
+        from tests.fakes import HashingEmbedder
+
+        fakes: dict[str, HashingEmbedder] = {}
+
+        def fake_embedder(name: str, batch_size: int = 32) -> HashingEmbedder:
+            return fakes.setdefault(name, HashingEmbedder(dimension=256, name=name))
+
+        monkeypatch.setattr("rag_app.store.get_embedder", fake_embedder)
+    before = len(_REAL_MODEL_RUNS)
+    yield
+    used = sorted(set(_REAL_MODEL_RUNS[before:]))
+    if used and not integration:
+        pytest.fail(
+            f"ran {', '.join(used)} without @pytest.mark.integration: mark it, or use the "
+            "fakes (tests.fakes.HashingEmbedder, RecordingLLM, ScriptedReranker)",
+            pytrace=False,
+        )
 
 
 @pytest.fixture(autouse=True)

@@ -61,6 +61,7 @@ async def test_astream_and_astream_events_yield_tokens_under_the_answer_stage(
     assert ended["data"]["output"].complete  # the recorded output is the checked Answer
 
 
+@pytest.mark.integration
 def test_off_topic_question_abstains_without_calling_the_llm(ingested: Settings) -> None:
     llm = RecordingLLM(responses=["should not be used"])
     answer = build_chain(ingested, llm=llm).invoke(
@@ -207,6 +208,7 @@ def test_instructions_inside_documents_are_not_obeyed(ingested: Settings, docs_d
     assert "monday" in answer.text.lower()
 
 
+@pytest.mark.integration
 def test_hyde_adds_a_hypothetical_answer_as_a_second_query(ingested: Settings) -> None:
     hybrid, keyword = _retrievers(ingested)
     settings = ingested.model_copy(update={"query_expansion": "hyde"})

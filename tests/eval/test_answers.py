@@ -203,6 +203,7 @@ def test_a_corrupt_line_before_the_last_is_an_error_naming_it(tmp_path: Path) ->
         evaluation.run([Question("q1", QUESTION)])
 
 
+@pytest.mark.integration
 def test_evaluate_answers_through_the_real_chain(settings: Settings, docs_dir: Path) -> None:
     """Real ingestion, retrieval and chain (a scripted LLM); report files written."""
     questions = docs_dir.parent / "questions.jsonl"

@@ -113,6 +113,7 @@ def test_ef_search_setting_reaches_an_existing_collection(
         assert hnsw["max_neighbors"] == settings.hnsw_max_neighbors
 
 
+@pytest.mark.integration
 def test_health_on_a_tiny_beir_set_scores_truncated_vectors(
     settings: Settings, tmp_path: Path
 ) -> None:

@@ -8,6 +8,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from ingest.pipeline import Ingestor
 from rag_app.config import Settings
 from rag_app.retrieval.hybrid import HybridRetriever
@@ -36,6 +38,7 @@ def _committed_with(state_db: Path, text: str) -> int:
     return int(row[0])
 
 
+@pytest.mark.integration
 def test_kill_9_mid_ingest_keeps_the_old_index_and_the_next_run_completes(
     settings: Settings, tmp_path: Path
 ) -> None:

@@ -32,6 +32,7 @@ def test_local_embedder_folder_may_declare_prefixes(tmp_path: Path) -> None:
     assert (spec.query_prefix, spec.passage_prefix) == ("query: ", "passage: ")
 
 
+@pytest.mark.integration
 def test_bundled_embedder_is_one_normalised_model_per_process() -> None:
     embedder = get_embedder("all-MiniLM-L6-v2")
     assert get_embedder("all-MiniLM-L6-v2") is embedder

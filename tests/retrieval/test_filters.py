@@ -5,8 +5,8 @@ import pytest
 
 from ingest.pipeline import Ingestor
 from rag_app.chain.rag import build_chain
-from rag_app.config import Settings
-from rag_app.retrieval.hybrid import HybridRetriever, Mode
+from rag_app.config import Fusion, Settings
+from rag_app.retrieval.hybrid import HybridRetriever
 from rag_app.store import CollectionStore
 from rag_app.types import Filters
 
@@ -34,7 +34,7 @@ def store(settings: Settings, docs_dir: Path) -> Iterator[CollectionStore]:
     ],
 )
 def test_filters_apply_to_every_retriever(
-    store: CollectionStore, mode: Mode, filters: Filters, expected_sources: set[str]
+    store: CollectionStore, mode: Fusion, filters: Filters, expected_sources: set[str]
 ) -> None:
     hits = HybridRetriever(store, mode).retrieve("tool shed compost hours", 10, filters)
     assert hits and {Path(h.chunk.source).name for h in hits} == expected_sources
@@ -44,6 +44,7 @@ def test_filters_apply_to_every_retriever(
         )
 
 
+@pytest.mark.integration
 def test_exact_and_overfetch_dense_paths_agree(store: CollectionStore) -> None:
     filters = Filters(source="*garden.md")
     exact = HybridRetriever(store, "dense", exact_search_limit=10**6).retrieve(

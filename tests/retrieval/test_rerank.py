@@ -102,6 +102,7 @@ def test_unavailable_models_fail_over_to_pass_through(
     assert no_network == []  # offline mode refused it without trying the network
 
 
+@pytest.mark.integration
 def test_a_tuned_cross_encoder_folder_is_picked_up(tmp_path: Path) -> None:
     from sentence_transformers import CrossEncoder
 

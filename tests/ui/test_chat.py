@@ -42,6 +42,7 @@ def test_follow_up_uses_the_page_history(ingested: Settings) -> None:
     assert final.text == "8 am to 6 pm [1]." and "Opening hours" in final.sources
 
 
+@pytest.mark.integration
 def test_off_topic_question_is_an_abstention(ingested: Settings) -> None:
     chat = Chat(ingested, llm=FakeListChatModel(responses=["unused"]))
     final = ask(chat, "What is the boiling point of mercury in kelvin?")[-1]
