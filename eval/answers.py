@@ -368,6 +368,21 @@ def config_changes(previous: Mapping[str, Any], current: Mapping[str, Any]) -> l
     return sorted(k for k in {*previous, *current} if value(previous, k) != value(current, k))
 
 
+def check_run_config(out: Path, config: Mapping[str, Any]) -> None:
+    """A run resumes in `out` only under the configuration it started with (`run.json`,
+    written here on the first run): mixed results would measure nothing."""
+    run_file = out / "run.json"
+    if run_file.is_file():
+        changed = config_changes(json.loads(run_file.read_text()), config)
+        if changed:
+            raise InvalidInput(
+                f"{out} holds results from another configuration (differs in: "
+                f"{', '.join(changed)}); use a new --out or --fresh"
+            )
+    out.mkdir(parents=True, exist_ok=True)
+    write_json(run_file, config)
+
+
 class AnswerEvaluation:
     """Answers and scores a question set into `out`, resumably."""
 
@@ -385,17 +400,7 @@ class AnswerEvaluation:
         self.path = out / "answers.jsonl"
 
     def _load(self, questions: list[Question]) -> dict[str, Record]:
-        run_file = self.out / "run.json"
-        if run_file.is_file():
-            previous = json.loads(run_file.read_text())
-            changed = config_changes(previous, self.config)
-            if changed:
-                raise InvalidInput(
-                    f"{self.out} holds results from another configuration (differs in: "
-                    f"{', '.join(changed)}); use a new --out or --fresh"
-                )
-        self.out.mkdir(parents=True, exist_ok=True)
-        write_json(run_file, self.config)
+        check_run_config(self.out, self.config)
         by_id = {q.id: q for q in questions}
         records: dict[str, Record] = {}
         for data in self._saved_lines():

@@ -205,6 +205,18 @@ def cmd_eval_answers(args: argparse.Namespace) -> int:
     return 0 if summary["summary"]["answerable"]["questions"] else 1
 
 
+def cmd_eval_injection(args: argparse.Namespace) -> int:
+    from eval.injection import evaluate_injection
+    from rag_app.config import Settings
+
+    cases = _existing(args.cases, "injection suite")
+    summary = evaluate_injection(
+        cases, Settings(), Path(args.out), fresh=args.fresh, progress=sys.stderr.isatty()
+    )
+    print((Path(args.out) / "summary.md").read_text())
+    return 0 if summary["attacks_succeeded"] == 0 else 1
+
+
 def cmd_eval_compare(args: argparse.Namespace) -> int:
     from eval.compare import compare_runs, comparison_table
 
@@ -485,6 +497,23 @@ def _parser() -> argparse.ArgumentParser:
     compare.add_argument("baseline", metavar="A", help="an `eval answers --out` folder")
     compare.add_argument("other", metavar="B", help="the folder compared with A")
     compare.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
+    injection = evals.add_parser(
+        "injection",
+        help="documents written to subvert the assistant: attacks that worked, answers right",
+        description="Each case ingests a legitimate document and an attacker's document into "
+        "a collection of its own and asks the legitimate question. Reports the attacks that "
+        "worked and the legitimate answers still right; exits 1 when any attack worked. "
+        "Resumable: re-running skips the cases already answered.",
+    )
+    injection.set_defaults(handler=cmd_eval_injection)
+    injection.add_argument(
+        "--cases",
+        default="eval/data/injection.jsonl",
+        metavar="FILE",
+        help="the suite, one JSON case per line (default eval/data/injection.jsonl)",
+    )
+    injection.add_argument("--out", default="eval-results/injection", metavar="DIR")
+    injection.add_argument("--fresh", action="store_true", help="discard earlier results in --out")
     index = evals.add_parser(
         "index",
         help="HNSW recall@10 and latency against exact search, per M and ef_search",
