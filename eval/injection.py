@@ -210,7 +210,8 @@ def evaluate_injection(
     **overrides: Unpack[Overrides],
 ) -> dict[str, Any]:
     """Every case of the suite through the chain, each over a collection of its own named
-    `injection-ID` in `settings.home`; `overrides` replace chain parts as for `build_chain`."""
+    `injection-ID` in `settings.home` (its two files under `injection-documents/ID` there);
+    `overrides` replace chain parts as for `build_chain`."""
     import shutil
 
     from tqdm import tqdm
@@ -233,7 +234,7 @@ def evaluate_injection(
     with tqdm(total=len(cases), initial=len(cases) - len(todo), disable=not progress) as bar:
         for case in todo:
             case_settings = settings.updated(collection=f"injection-{case.id}")
-            folder = out / "documents" / case.id
+            folder = settings.home / "injection-documents" / case.id
             write_documents(case, folder)
             with Ingestor(case_settings) as ingestor:
                 report = ingestor.run([folder])

@@ -173,6 +173,11 @@ class Answer(BaseModel):
         description="Citation numbers the LLM wrote that matched no passage (removed from text).",
     )
     abstained: bool = False
+    withheld: str = Field(
+        "",
+        description="Why the model's reply was not shown (then `text` is the abstain "
+        "sentence): it repeated the assistant's rules, which a document may have asked for.",
+    )
     timings: dict[str, float] = Field(
         default_factory=dict, description="Seconds spent per stage (retrieve, llm, ...)."
     )
@@ -190,6 +195,7 @@ class Answer(BaseModel):
             "answer": self.text,
             "citations": [passage.citation_json() for passage in self.citations],
             "abstained": self.abstained,
+            "withheld": self.withheld or None,
             "timings": {stage: round(seconds, 4) for stage, seconds in self.timings.items()},
             "usage": self.usage.to_json() if self.usage else None,
         }

@@ -18,7 +18,12 @@ from langchain_core.runnables import Runnable, RunnableConfig, RunnableLambda
 from pydantic import BaseModel, ConfigDict, Field
 
 from rag_app.chain.citations import clean_citations
-from rag_app.chain.prompts import answer_prompt, chat_prompt, prompt_template
+from rag_app.chain.prompts import (
+    answer_prompt,
+    chat_prompt,
+    passages_block,
+    repeats_instructions,
+)
 from rag_app.config import Fusion, Settings, get_settings
 from rag_app.errors import InvalidInput
 from rag_app.protocols import ParentStore, Reranker, Retriever
@@ -286,6 +291,9 @@ def llm_usage(message: Any) -> LLMUsage | None:
     )
 
 
+WITHHELD_LEAK = "the reply repeated the assistant's rules (a document may have asked for them)"
+
+
 def _normalise(text: str) -> str:
     return re.sub(r"[^a-z ]", "", text.lower())
 
@@ -307,10 +315,7 @@ class AnswerStage(Runnable[ChainState, Answer]):
 
     def messages(self, state: ChainState) -> list[BaseMessage]:
         """The answer prompt (`answer_prompt`) over this question's numbered passages."""
-        passage = prompt_template("passage")
-        passages = "\n\n".join(
-            passage.format(n=p.n, heading=p.heading, text=p.text) for p in state.passages
-        )
+        passages = passages_block((p.n, p.heading, p.text) for p in state.passages)
         return answer_prompt().format_messages(
             abstain_text=self.abstain_text, passages=passages, question=state.standalone
         )
@@ -435,9 +440,15 @@ class _Draft:
             "llm": time.perf_counter() - self.started,
         }
         checked = clean_citations(self.text, state.passages)
-        if stage._says_abstain(checked.text):
+        withheld = WITHHELD_LEAK if repeats_instructions(checked.text) else ""
+        if withheld or stage._says_abstain(checked.text):
             return stage._answer(
-                state, stage.abstain_text, abstained=True, timings=timings, usage=self.usage
+                state,
+                stage.abstain_text,
+                abstained=True,
+                withheld=withheld,
+                timings=timings,
+                usage=self.usage,
             )
         return stage._answer(
             state,

@@ -42,6 +42,11 @@ def _source_item(passage: Passage) -> str:
 
 def sources_html(answer: Answer) -> str:
     """The cited passages, each expandable to its text; an abstention says why there are none."""
+    if answer.withheld:
+        return (
+            '<div class="rag-abstained"><b>The reply was not shown:</b> '
+            f"{html.escape(answer.withheld)}. Nothing retrieved was used as an answer.</div>"
+        )
     if answer.abstained:
         return (
             '<div class="rag-abstained"><b>No answer from the documents.</b> Nothing retrieved '

@@ -68,10 +68,10 @@ def scripted_reply(messages: list[dict[str, Any]]) -> str:
     if "Standalone question:" in prompt:
         question = prompt.split("Last question:")[-1].split("Standalone question:")[0].strip()
         return "When is the tool shed closed?" if "closed" in question else question
-    question = prompt.rsplit("Question:", 1)[-1].lower()
-    passages = re.split(r"^\[(\d+)\] ", prompt.split("\n\nQuestion:")[0], flags=re.MULTILINE)
+    question = prompt.rsplit("Question:", 1)[-1].split("\n\n")[0].lower()
+    passages = re.findall(r'<passage n="(\d+)">\n(.*?)\n</passage>', prompt, flags=re.DOTALL)
     for word, (fact, answer) in FACTS.items():
-        cited = [n for n, text in zip(passages[1::2], passages[2::2], strict=True) if fact in text]
+        cited = [n for n, text in passages if fact in text]
         if word in question and cited:
             return answer.format(n=cited[0])
     return "The documents do not answer this."

@@ -31,6 +31,8 @@ def test_abstention_and_uncited_answers_are_explained_not_errors() -> None:
     assert "rag-abstained" in abstained and "did not guess" in abstained
     uncited = sources_html(Answer(question="q", text="Maybe."))
     assert "rag-uncited" in uncited and "rag-source" not in uncited
+    withheld = sources_html(Answer(question="q", text="no", abstained=True, withheld="a <why>"))
+    assert "was not shown" in withheld and "a &lt;why&gt;" in withheld
 
 
 def test_timings_are_shown_under_the_sources() -> None:
