@@ -28,6 +28,7 @@ from typing import Any, Unpack
 from eval.questions import Question
 from eval.report import bar_chart, markdown_table, percentile_ms, provenance, write_json
 from rag_app.chain.rag import Overrides, build_chain
+from rag_app.chain.support import cited_numbers, split_sentences, without_markers
 from rag_app.config import Settings
 from rag_app.errors import InvalidInput, UserError
 from rag_app.types import Answer
@@ -50,9 +51,6 @@ ANSWER_KEYS = (
     "timings",
     "usage",
 )
-# Sentence ends, keeping trailing citation markers with their sentence: "A [1]. B [2]."
-_SENTENCE_END = re.compile(r"(?<=[.!?])(?:\[\d+\])*\s+(?=[A-Z0-9\"'(`])")
-_MARKER = re.compile(r"\[(\d+)\]")
 
 
 def judge_settings(settings: Settings) -> Settings | None:
@@ -71,13 +69,13 @@ def judge_settings(settings: Settings) -> Settings | None:
 
 
 def cited_sentences(text: str) -> list[tuple[str, list[int]]]:
-    """(sentence without markers, cited numbers) for each sentence that cites something."""
-    found = []
-    for sentence in _SENTENCE_END.split(text.strip()):
-        numbers = [int(n) for n in _MARKER.findall(sentence)]
-        if numbers:
-            found.append((_MARKER.sub("", sentence).strip(), list(dict.fromkeys(numbers))))
-    return found
+    """(sentence without markers, cited numbers) for each sentence that cites something,
+    split as the chain's support check splits them."""
+    return [
+        (without_markers(sentence), cited_numbers(sentence))
+        for sentence in split_sentences(text)
+        if cited_numbers(sentence)
+    ]
 
 
 def citation_validity(valid_markers: int, invalid: int) -> float:
@@ -206,7 +204,7 @@ class Scorer:
         sample = SingleTurnSample(
             user_input=q.question,
             # the judge reads claims, not our markers
-            response=_MARKER.sub("", record.answer["answer"]).replace(" .", "."),
+            response=without_markers(record.answer["answer"]),
             retrieved_contexts=[c["text"] for c in record.answer["contexts"]],
             reference=q.reference,
         )

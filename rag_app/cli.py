@@ -83,6 +83,12 @@ def cmd_ask(args: argparse.Namespace) -> int:
         print(f"\n\nChecked answer: {final.text}")
     else:
         print()
+    if final.withheld:
+        print(f"(The reply was not shown: {final.withheld}.)")
+    flagged = [check for check in final.sentences if check.verdict != "supported"]
+    if flagged:
+        print("\nNot supported by the passages it cites (check it):")
+        print("\n".join(f"  - {check.text}" for check in flagged))
     if final.citations:
         print("\nSources:")
         print("\n".join(_sources_lines(final)))

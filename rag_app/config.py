@@ -358,6 +358,21 @@ class RetrievalSettings(BaseModel):
         "The documents do not answer this.",
         description="What the app says when the documents hold no answer.",
     )
+    min_support: float = Field(
+        # Not yet calibrated against judged labels (issue 21): the mean of content-word
+        # recall and best sentence cosine that paraphrases of a cited passage reach and
+        # sentences about something else do not, on the fixture and the injection suite.
+        0.5,
+        ge=0.0,
+        le=1.0,
+        description="A sentence whose support score (chain/support.py) is below this is "
+        "unsupported by the passages it cites.",
+    )
+    unsupported_sentences: Literal["flag", "drop"] = Field(
+        "flag",
+        description="What happens to an unsupported or uncited sentence: flag keeps it, "
+        "marked; drop removes it. A reply with no supported sentence is withheld either way.",
+    )
 
 
 class ChatPageSettings(BaseModel):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -152,6 +152,24 @@ class LLMUsage(BaseModel):
         }
 
 
+class SentenceCheck(BaseModel):
+    """One sentence of an answer and how well the passages it cites back it
+    (`rag_app/chain/support.py` says how it is scored)."""
+
+    text: str = Field(description="The sentence, without its citation markers.")
+    citations: list[int] = Field(
+        default_factory=list, description="The valid passage numbers it cites."
+    )
+    support: float = Field(
+        0.0, description="0-1: content words and meaning found in the cited passages."
+    )
+    verdict: Literal["supported", "unsupported", "uncited"]
+    missing: list[str] = Field(
+        default_factory=list,
+        description="Numbers in the sentence that no cited passage contains.",
+    )
+
+
 class Answer(BaseModel):
     """What the chain returns: the answer, the passages it cites and those it read."""
 
@@ -173,6 +191,10 @@ class Answer(BaseModel):
         description="Citation numbers the LLM wrote that matched no passage (removed from text).",
     )
     abstained: bool = False
+    sentences: list[SentenceCheck] = Field(
+        default_factory=list,
+        description="The support check of each sentence of `text` (empty for an abstention).",
+    )
     withheld: str = Field(
         "",
         description="Why the model's reply was not shown (then `text` is the abstain "
@@ -196,6 +218,7 @@ class Answer(BaseModel):
             "citations": [passage.citation_json() for passage in self.citations],
             "abstained": self.abstained,
             "withheld": self.withheld or None,
+            "sentences": [check.model_dump() for check in self.sentences],
             "timings": {stage: round(seconds, 4) for stage, seconds in self.timings.items()},
             "usage": self.usage.to_json() if self.usage else None,
         }

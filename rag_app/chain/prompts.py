@@ -134,8 +134,9 @@ def repeats_instructions(text: str, run: int = 8) -> bool:
 @lru_cache(maxsize=1)
 def answer_prompt() -> ChatPromptTemplate:
     """System rules, the worked examples as earlier turns (small models cite far more reliably
-    after seeing one than after any instruction, and the second shows an instruction inside a
-    passage being ignored), then the real passages and question. Its
+    after seeing one than after any instruction), then the real passages and question. A
+    second example, an injected notice being ignored, was tried and removed: the 1.5B model
+    then answered one attack with the example's own injected sentence. Its
     fields: `abstain_text`, `passages`, `question`. Everything before the last message is the
     same for every question, which is what lets llama.cpp reuse its computed state."""
     turn = _read("answer.md")

@@ -24,6 +24,7 @@ from rag_app.chain.prompts import (
     passages_block,
     repeats_instructions,
 )
+from rag_app.chain.support import SupportChecker, split_sentences
 from rag_app.config import Fusion, Settings, get_settings
 from rag_app.errors import InvalidInput
 from rag_app.protocols import ParentStore, Reranker, Retriever
@@ -292,6 +293,7 @@ def llm_usage(message: Any) -> LLMUsage | None:
 
 
 WITHHELD_LEAK = "the reply repeated the assistant's rules (a document may have asked for them)"
+WITHHELD_UNSUPPORTED = "no sentence of the reply is supported by the passages it cites"
 
 
 def _normalise(text: str) -> str:
@@ -312,6 +314,10 @@ class AnswerStage(Runnable[ChainState, Answer]):
     @property
     def abstain_text(self) -> str:
         return self.parts.settings.abstain_text
+
+    @cached_property
+    def support(self) -> SupportChecker:
+        return SupportChecker(self.parts.store.embedder, self.parts.settings.min_support)
 
     def messages(self, state: ChainState) -> list[BaseMessage]:
         """The answer prompt (`answer_prompt`) over this question's numbered passages."""
@@ -440,21 +446,44 @@ class _Draft:
             "llm": time.perf_counter() - self.started,
         }
         checked = clean_citations(self.text, state.passages)
-        withheld = WITHHELD_LEAK if repeats_instructions(checked.text) else ""
-        if withheld or stage._says_abstain(checked.text):
+        if stage._says_abstain(checked.text):
+            return stage._answer(
+                state, stage.abstain_text, abstained=True, timings=timings, usage=self.usage
+            )
+        sentences = stage.support.check(checked.text, state.passages)
+        withheld = (
+            WITHHELD_LEAK
+            if repeats_instructions(checked.text)
+            else ""
+            if any(s.verdict == "supported" for s in sentences)
+            else WITHHELD_UNSUPPORTED
+        )
+        if withheld:
             return stage._answer(
                 state,
                 stage.abstain_text,
                 abstained=True,
                 withheld=withheld,
+                sentences=sentences,
                 timings=timings,
                 usage=self.usage,
             )
+        text, cited = checked.text, checked.cited
+        if stage.parts.settings.unsupported_sentences == "drop":
+            kept = [
+                (written, check)
+                for written, check in zip(split_sentences(text), sentences, strict=True)
+                if check.verdict == "supported"
+            ]
+            text = " ".join(written for written, _ in kept)
+            numbers = {n for _, check in kept for n in check.citations}
+            cited, sentences = [p for p in cited if p.n in numbers], [c for _, c in kept]
         return stage._answer(
             state,
-            checked.text,
-            citations=checked.cited,
+            text,
+            citations=cited,
             invalid_citations=checked.invalid,
+            sentences=sentences,
             timings=timings,
             usage=self.usage,
         )

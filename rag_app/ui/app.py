@@ -34,6 +34,7 @@ CSS = """
 .rag-timings { color: var(--body-text-color-subdued); font-size: 0.8em; margin-top: 4px; }
 .rag-abstained { border-left: 4px solid var(--color-accent); padding: 6px 10px; }
 .rag-uncited, .rag-notice { color: var(--body-text-color-subdued); }
+.rag-flagged { margin-bottom: 6px; }
 #chatbot .md ul { list-style: disc; padding-left: 1.5em; }
 #chatbot .md ol { list-style: decimal; padding-left: 1.5em; }
 #chatbot .md code { background: var(--code-background-fill); padding: 0 3px; border-radius: 3px; }

@@ -14,7 +14,7 @@ from rag_app.chain.rag import AnswerStage, Components, Overrides, compose
 from rag_app.config import Fusion, Settings
 from rag_app.errors import is_user_fixable, one_line
 from rag_app.retrieval.hybrid import EmptyCollectionError
-from rag_app.ui.render import debug_rows, notice_html, sources_html
+from rag_app.ui.render import debug_rows, marked_answer, notice_html, sources_html
 from rag_app.ui.safe_markdown import message_text
 
 log = logging.getLogger(__name__)
@@ -122,7 +122,8 @@ class Chat:
             for answer in chain.stream(inputs):
                 text = answer.text
                 if answer.complete:
-                    yield Turn(answer.text, sources_html(answer), debug_rows(answer.retrieved))
+                    shown = marked_answer(answer)
+                    yield Turn(shown, sources_html(answer), debug_rows(answer.retrieved))
                 else:
                     yield Turn(text, notice_html("Writing the answer…"))
         except Exception as err:

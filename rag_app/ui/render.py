@@ -9,6 +9,7 @@ from __future__ import annotations
 import html
 from pathlib import PurePath
 
+from rag_app.chain.support import split_sentences
 from rag_app.types import Answer, LLMUsage, Passage, ScoredChunk
 
 # "order" is the score that put the rows in this order: the last stage's (fused, rerank, or
@@ -16,6 +17,7 @@ from rag_app.types import Answer, LLMUsage, Passage, ScoredChunk
 DEBUG_COLUMNS = ["#", "document", "section", "dense", "sparse", "fused", "rerank", "order", "text"]
 _STAGES = ("dense", "sparse", "fused", "rerank")
 _SNIPPET_CHARS = 160
+UNSUPPORTED_MARK = "_(unsupported)_"  # Markdown: the page shows it in italics
 
 
 def _file_name(source: str) -> str:
@@ -45,7 +47,7 @@ def sources_html(answer: Answer) -> str:
     if answer.withheld:
         return (
             '<div class="rag-abstained"><b>The reply was not shown:</b> '
-            f"{html.escape(answer.withheld)}. Nothing retrieved was used as an answer.</div>"
+            f"{html.escape(answer.withheld)}, so it is not given as an answer.</div>"
         )
     if answer.abstained:
         return (
@@ -62,11 +64,30 @@ def sources_html(answer: Answer) -> str:
         [f"{stage.replace('_', ' ')} {seconds:.1f} s" for stage, seconds in answer.timings.items()]
         + ([usage_text(answer.usage)] if answer.usage else [])
     )
+    flagged = sum(check.verdict != "supported" for check in answer.sentences)
+    note = (
+        f'<div class="rag-flagged"><i>(unsupported)</i> marks {flagged} sentence(s) that the '
+        "passages they cite do not support, or that cite none: check them.</div>"
+        if flagged
+        else ""
+    )
     return (
         '<div class="rag-sources">'
+        + note
         + "".join(_source_item(p) for p in answer.citations)
         + (f'<div class="rag-timings">{html.escape(timings)}</div>' if timings else "")
         + "</div>"
+    )
+
+
+def marked_answer(answer: Answer) -> str:
+    """The answer's text with a mark after each sentence the support check did not back."""
+    written = split_sentences(answer.text)
+    if answer.abstained or not answer.sentences or len(written) != len(answer.sentences):
+        return answer.text
+    return " ".join(
+        text if check.verdict == "supported" else f"{text} {UNSUPPORTED_MARK}"
+        for text, check in zip(written, answer.sentences, strict=True)
     )
 
 

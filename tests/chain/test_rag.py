@@ -222,7 +222,7 @@ def test_instructions_inside_documents_are_not_obeyed(ingested: Settings, docs_d
 def test_hyde_adds_a_hypothetical_answer_as_a_second_query(ingested: Settings) -> None:
     hybrid, keyword = _retrievers(ingested)
     settings = ingested.model_copy(update={"query_expansion": "hyde"})
-    llm = RecordingLLM(responses=["The shed is locked every Monday.", "Closed on Mondays [1]."])
+    llm = RecordingLLM(responses=["The shed is locked every Monday.", "Closed on Mondays [1][2]."])
     answer = build_chain(settings, llm=llm, retriever=hybrid, keyword_retriever=keyword).invoke(
         "When can't I get tools?"
     )

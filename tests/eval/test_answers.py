@@ -46,8 +46,8 @@ def _answer(text: str, abstained: bool = False, invalid: list[int] | None = None
 def test_cited_sentences_keep_markers_with_their_sentence() -> None:
     text = "The shed is closed on Mondays [1]. Tools hang on the wall [2][1]. No source here."
     assert cited_sentences(text) == [
-        ("The shed is closed on Mondays .", [1]),
-        ("Tools hang on the wall .", [2, 1]),
+        ("The shed is closed on Mondays.", [1]),
+        ("Tools hang on the wall.", [2, 1]),
     ]
 
 

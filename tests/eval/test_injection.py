@@ -94,11 +94,13 @@ def test_the_suite_runs_each_case_in_its_own_collection_and_resumes(
     out = tmp_path / "out"
     llm = FakeListChatModel(responses=["PWNED", "The help desk opens at 9 am [1]."])
     summary = evaluate_injection(suite, settings, out, llm=llm)
-    assert (summary["cases"], summary["attacks_succeeded"], summary["legit_right"]) == (2, 1, 1)
+    # the uncited canary is withheld by the support check: the attack fails, nothing is right
+    assert (summary["cases"], summary["attacks_succeeded"], summary["legit_right"]) == (2, 0, 1)
+    assert summary["abstained"] == 1
     assert summary["attack_in_prompt"] == 2  # both documents reach the prompt
     lines = (out / "outcomes.jsonl").read_text().splitlines()
     assert [json.loads(line)["id"] for line in lines] == ["ignore-previous", "second"]
-    assert "attacks succeeded: 1 / 2" in (out / "summary.md").read_text()
+    assert "attacks succeeded: 0 / 2" in (out / "summary.md").read_text()
     never = FakeListChatModel(responses=["should not be asked"])
     again = evaluate_injection(suite, settings, out, llm=never)  # resumed: nothing re-asked
     assert again == summary and never.i == 0

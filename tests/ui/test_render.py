@@ -1,5 +1,11 @@
-from rag_app.types import Answer, Chunk, LLMUsage, Passage, ScoredChunk
-from rag_app.ui.render import DEBUG_COLUMNS, debug_rows, notice_html, sources_html
+from rag_app.types import Answer, Chunk, LLMUsage, Passage, ScoredChunk, SentenceCheck
+from rag_app.ui.render import (
+    DEBUG_COLUMNS,
+    debug_rows,
+    marked_answer,
+    notice_html,
+    sources_html,
+)
 
 PASSAGE = Passage(
     n=2,
@@ -68,3 +74,23 @@ def test_debug_rows_show_each_stage_score_and_blank_for_unscored() -> None:
     assert rows[0][:8] == ["1", "garden.md", "Garden > Water", "0.612", "", "0.900", "", "0.900"]
     assert rows[1][:8] == ["2", "Garden", "Garden > Water", "", "3.500", "0.400", "2.000", "0.031"]
     assert rows[0][8].endswith(" …") and len(rows[0][8]) <= 162
+
+
+def test_sentences_the_check_did_not_back_are_marked_and_counted() -> None:
+    checks = [
+        SentenceCheck(text="Closed on Mondays.", citations=[2], support=0.9, verdict="supported"),
+        SentenceCheck(text="Open at 4 am.", citations=[2], verdict="unsupported", missing=["4"]),
+        SentenceCheck(text="PWNED.", verdict="uncited"),
+    ]
+    answer = Answer(
+        question="q",
+        text="Closed on Mondays [2]. Open at 4 am [2]. PWNED.",
+        citations=[PASSAGE],
+        sentences=checks,
+    )
+    assert marked_answer(answer) == (
+        "Closed on Mondays [2]. Open at 4 am [2]. _(unsupported)_ PWNED. _(unsupported)_"
+    )
+    assert "marks 2 sentence(s)" in sources_html(answer)
+    abstained = Answer(question="q", text="No.", abstained=True, sentences=checks[2:])
+    assert marked_answer(abstained) == "No."  # an abstention is never marked

@@ -1,0 +1,72 @@
+import pytest
+from langchain_core.language_models.fake_chat_models import FakeListChatModel
+
+from rag_app.chain.rag import build_chain
+from rag_app.chain.support import SupportChecker, missing_figures, split_sentences
+from rag_app.config import Settings
+from rag_app.types import Passage
+from tests.fakes import HashingEmbedder
+
+PASSAGES = [
+    Passage(n=1, text="The help desk is open from 8:30 am to 5:30 pm. Mondays: 9 am.", source="a"),
+    Passage(n=2, text="Breakfast is served in the staff cafeteria from 7 to 10 am.", source="b"),
+]
+
+
+def _check(text: str) -> list[tuple[str, str]]:
+    checker = SupportChecker(HashingEmbedder(dimension=512), min_support=0.5)
+    return [(c.text, c.verdict) for c in checker.check(text, PASSAGES)]
+
+
+def test_sentences_keep_their_markers_even_after_the_stop() -> None:
+    text = "Open at 9 am [1]. Breakfast from 7 am. [2] Say e.g. 10 am [1][2]? Yes."
+    assert split_sentences(text) == [
+        "Open at 9 am [1].",
+        "Breakfast from 7 am [2].",
+        "Say e.g. 10 am [1][2]?",
+        "Yes.",
+    ]
+
+
+def test_a_sentence_is_supported_by_the_passage_it_cites_not_by_another() -> None:
+    assert _check("The help desk opens at 9 am on Mondays [1].") == [
+        ("The help desk opens at 9 am on Mondays.", "supported")
+    ]
+    assert _check("Breakfast is served in the staff cafeteria [1].") == [
+        ("Breakfast is served in the staff cafeteria.", "unsupported")
+    ]
+
+
+def test_a_figure_no_cited_passage_holds_makes_the_sentence_unsupported() -> None:
+    checker = SupportChecker(HashingEmbedder(dimension=512), min_support=0.5)
+    [check] = checker.check("The help desk opens at 10 am on Mondays [1].", PASSAGES)
+    assert (check.verdict, check.support, check.missing) == ("unsupported", 0.0, ["10"])
+    assert missing_figures("From 8.30 to 5:30, 1,000 desks", ["8:30 to 5.30, 1000 desks"]) == []
+
+
+def test_an_uncited_sentence_is_marked_uncited() -> None:
+    assert _check("CANARY-7. Breakfast is served from 7 to 10 am [2].") == [
+        ("CANARY-7.", "uncited"),
+        ("Breakfast is served from 7 to 10 am.", "supported"),
+    ]
+
+
+def test_the_chain_flags_or_drops_unsupported_sentences(ingested: Settings) -> None:
+    reply = "Water the tomato beds every morning before 9 am [1]. The moon is made of cheese [1]."
+    question = {"question": "When do I water the tomatoes?"}
+    flagged = build_chain(ingested, llm=FakeListChatModel(responses=[reply])).invoke(question)
+    assert [c.verdict for c in flagged.sentences] == ["supported", "unsupported"]
+    assert flagged.text == reply and flagged.to_json()["sentences"][1]["verdict"] == "unsupported"
+    dropping = ingested.updated(unsupported_sentences="drop")
+    dropped = build_chain(dropping, llm=FakeListChatModel(responses=[reply])).invoke(question)
+    assert dropped.text == "Water the tomato beds every morning before 9 am [1]."
+    assert [c.verdict for c in dropped.sentences] == ["supported"] and dropped.citations
+
+
+@pytest.mark.parametrize("reply", ["PWNED", "The moon is made of cheese [1].", "Open at 4 am [1]."])
+def test_a_reply_with_no_supported_sentence_is_withheld(ingested: Settings, reply: str) -> None:
+    chain = build_chain(ingested, llm=FakeListChatModel(responses=[reply]))
+    answer = chain.invoke({"question": "When do I water the tomatoes?"})
+    assert answer.abstained and answer.text == ingested.abstain_text
+    assert answer.withheld == "no sentence of the reply is supported by the passages it cites"
+    assert answer.citations == [] and answer.sentences  # the checks say why
