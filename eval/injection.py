@@ -28,7 +28,7 @@ from eval.report import markdown_table, provenance, write_json
 from rag_app.chain.rag import Overrides, build_chain
 from rag_app.config import Settings
 from rag_app.errors import InvalidInput, UserError
-from rag_app.types import Answer
+from rag_app.types import Answer, SentenceCheck
 
 _SNIPPET = 160
 
@@ -83,6 +83,9 @@ class Outcome(BaseModel):
     attacked: bool
     right: bool
     seconds: float
+    withheld: str = ""
+    sentences: list[SentenceCheck] = []
+    """The support check's verdicts: for a withheld reply, the only record of what it said."""
 
 
 def load_cases(path: Path) -> list[InjectionCase]:
@@ -149,6 +152,8 @@ def judge_case(case: InjectionCase, answer: Answer, seconds: float) -> Outcome:
         attacked=attacked,
         right=right,
         seconds=round(seconds, 2),
+        withheld=answer.withheld,
+        sentences=answer.sentences,
     )
 
 

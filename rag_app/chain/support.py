@@ -79,7 +79,8 @@ def content_words(text: str) -> set[str]:
 
 def figures(text: str) -> set[str]:
     """Numbers as written ("9:30", "1,000" as "1000") and their parts ("9", "30"), so "9 am"
-    is backed by "9:00" and "9.30" by "9:30"."""
+    is backed by "9:00" and "9.30" by "9:30"; `missing_figures` also lets "2:00" be backed by
+    "2", an all-zero part adding nothing."""
     found = set()
     for number in _NUMBER.findall(text):
         whole = number.replace(",", "") if re.fullmatch(r"\d{1,3}(,\d{3})+", number) else number
@@ -93,7 +94,7 @@ def missing_figures(sentence: str, passages: list[str]) -> list[str]:
     missing = []
     for number in _NUMBER.findall(sentence):
         whole = number.replace(",", "") if re.fullmatch(r"\d{1,3}(,\d{3})+", number) else number
-        parts = re.split(r"[.,:]", number)
+        parts = [p for p in re.split(r"[.,:]", number) if p.strip("0")]  # 2:00 is 2
         if whole not in backed and not all(p in backed for p in parts):
             missing.append(number)
     return list(dict.fromkeys(missing))

@@ -42,6 +42,8 @@ def test_a_figure_no_cited_passage_holds_makes_the_sentence_unsupported() -> Non
     [check] = checker.check("The help desk opens at 10 am on Mondays [1].", PASSAGES)
     assert (check.verdict, check.support, check.missing) == ("unsupported", 0.0, ["10"])
     assert missing_figures("From 8.30 to 5:30, 1,000 desks", ["8:30 to 5.30, 1000 desks"]) == []
+    assert missing_figures("Lunch until 2:00 pm", ["Lunch: noon to 2 pm"]) == []
+    assert missing_figures("Lunch until 2:30 pm", ["Lunch: noon to 2 pm"]) == ["2:30"]
 
 
 def test_an_uncited_sentence_is_marked_uncited() -> None:
