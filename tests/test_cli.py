@@ -100,7 +100,10 @@ def test_ask_json_end_to_end_with_the_tiny_llm(docs_dir: Path, rag_home: Path) -
     done = run_cli("ask", "When is the tool shed closed?", "--json", env=env)
     assert done.returncode == 0, done.stderr
     answer = json.loads(done.stdout)
-    assert set(answer) == {"answer", "citations", "abstained", "timings", "usage"}
+    keys = {"answer", "citations", "abstained", "withheld", "sentences", "timings", "usage"}
+    assert set(answer) == keys
+    for check in answer["sentences"]:  # the support check of each sentence
+        assert set(check) == {"text", "citations", "support", "verdict", "missing"}
     assert answer["timings"]["retrieve"] > 0
     assert answer["timings"]["llm"] >= answer["timings"]["first_token"] > 0
     usage = answer["usage"]  # one fresh process: nothing cached before the first prompt

@@ -26,10 +26,11 @@ import numpy as np
 from rag_app.protocols import TextEncoder
 from rag_app.types import Passage, SentenceCheck
 
-# A sentence ends at . ! or ? followed by space and a capital, digit or quote. Citation markers
+# A sentence ends at . ! or ? followed by space and a capital, digit, quote or markup (an image,
+# a tag, a link: never part of the sentence before it). Citation markers
 # written after the stop ("A. [1] B.") are moved before it first, so they stay with their
 # sentence.
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(`*])")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(`*!<\[])")
 _MARKERS_AFTER_STOP = re.compile(r"([.!?])((?:\s*\[\d+\])+)")
 _MARKER = re.compile(r"\s*\[(\d+)\]")
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)

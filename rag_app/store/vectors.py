@@ -7,6 +7,7 @@ tries to download it.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
@@ -15,6 +16,8 @@ import numpy as np
 from rag_app.config import Settings
 from rag_app.errors import InvalidInput
 from rag_app.types import Chunk
+
+_LOCK_RETRIES = 6  # 0.1 s doubling: 3.1 s in all before the error is the user's
 
 if TYPE_CHECKING:
     from chromadb.api import ClientAPI
@@ -118,8 +121,19 @@ class VectorIndex:
 
     def set_ef_search(self, ef_search: int) -> None:
         hnsw = (self._collection.configuration or {}).get("hnsw") or {}
-        if hnsw.get("ef_search") != ef_search:
-            self._collection.modify(configuration={"hnsw": {"ef_search": ef_search}})
+        if hnsw.get("ef_search") == ef_search:
+            return
+        # Reopening a collection right after another client of this folder wrote to it can
+        # meet SQLite's busy error at once (a lock upgrade it will not wait for; seen in CI
+        # under load). The other writer finishes within moments, so the change is retried.
+        for attempt in range(_LOCK_RETRIES):
+            try:
+                self._collection.modify(configuration={"hnsw": {"ef_search": ef_search}})
+                return
+            except Exception as err:
+                if "database is locked" not in str(err) or attempt == _LOCK_RETRIES - 1:
+                    raise
+                time.sleep(0.1 * 2**attempt)
 
     def count(self) -> int:
         return self._collection.count()

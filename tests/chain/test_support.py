@@ -19,12 +19,13 @@ def _check(text: str) -> list[tuple[str, str]]:
 
 
 def test_sentences_keep_their_markers_even_after_the_stop() -> None:
-    text = "Open at 9 am [1]. Breakfast from 7 am. [2] Say e.g. 10 am [1][2]? Yes."
+    text = "Open at 9 am [1]. Breakfast from 7 am. [2] Say e.g. 10 am [1][2]? Yes. ![x](u) <b>"
     assert split_sentences(text) == [
         "Open at 9 am [1].",
         "Breakfast from 7 am [2].",
         "Say e.g. 10 am [1][2]?",
         "Yes.",
+        "![x](u) <b>",
     ]
 
 

@@ -1,6 +1,7 @@
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from rag_app.config import Settings
 from rag_app.store.vectors import VectorIndex, make_client
@@ -32,3 +33,30 @@ def test_state_lookups_take_more_values_than_sqlite_can_bind(rag_home: Path) -> 
     assert state.get_many(many) == {}
     assert state.duplicate_sources(many) == {}
     state.close()
+
+
+class _BusyCollection:
+    """A Chroma collection whose configuration change meets SQLite's busy error `busy` times."""
+
+    def __init__(self, busy: int, error: str = "database is locked") -> None:
+        self.busy, self.error, self.modified = busy, error, 0
+        self.configuration: dict[str, object] = {"hnsw": {"ef_search": 100}}
+
+    def modify(self, configuration: dict[str, object]) -> None:
+        if self.busy:
+            self.busy -= 1
+            raise RuntimeError(f"Database error: (code: 5) {self.error}")
+        self.modified += 1
+
+
+def test_a_busy_database_is_waited_out_and_any_other_error_is_raised_at_once() -> None:
+    index = VectorIndex.__new__(VectorIndex)
+    index._collection = _BusyCollection(busy=2)  # type: ignore[assignment]
+    index.set_ef_search(300)
+    assert index._collection.modified == 1  # type: ignore[attr-defined]
+    index._collection = _BusyCollection(busy=1, error="disk I/O error")  # type: ignore[assignment]
+    with pytest.raises(RuntimeError, match="disk I/O error"):
+        index.set_ef_search(300)
+    index._collection = _BusyCollection(busy=99)  # type: ignore[assignment]
+    with pytest.raises(RuntimeError, match="database is locked"):
+        index.set_ef_search(300)  # not for ever
