@@ -78,15 +78,20 @@ def content_words(text: str) -> set[str]:
     return set(_stemmer().stemWords(words))
 
 
+def _forms(number: str) -> tuple[str, list[str]]:
+    """A number as a whole ("1,000" as "1000") and its parts ("9:30" as "9", "30")."""
+    whole = number.replace(",", "") if re.fullmatch(r"\d{1,3}(,\d{3})+", number) else number
+    return whole, re.split(r"[.,:]", number)
+
+
 def figures(text: str) -> set[str]:
-    """Numbers as written ("9:30", "1,000" as "1000") and their parts ("9", "30"), so "9 am"
-    is backed by "9:00" and "9.30" by "9:30"; `missing_figures` also lets "2:00" be backed by
-    "2", an all-zero part adding nothing."""
+    """Every number of `text` as a whole and by its parts, so "9 am" is backed by "9:00" and
+    "9.30" by "9:30"; `missing_figures` also lets "2:00" be backed by "2", an all-zero part
+    adding nothing."""
     found = set()
     for number in _NUMBER.findall(text):
-        whole = number.replace(",", "") if re.fullmatch(r"\d{1,3}(,\d{3})+", number) else number
-        found.add(whole)
-        found.update(re.split(r"[.,:]", number))
+        whole, parts = _forms(number)
+        found.update([whole, *parts])
     return found
 
 
@@ -94,9 +99,9 @@ def missing_figures(sentence: str, passages: list[str]) -> list[str]:
     backed = set().union(*(figures(p) for p in passages)) if passages else set()
     missing = []
     for number in _NUMBER.findall(sentence):
-        whole = number.replace(",", "") if re.fullmatch(r"\d{1,3}(,\d{3})+", number) else number
-        parts = [p for p in re.split(r"[.,:]", number) if p.strip("0")]  # 2:00 is 2
-        if whole not in backed and not all(p in backed for p in parts):
+        whole, parts = _forms(number)
+        significant = [p for p in parts if p.strip("0")]  # 2:00 is 2
+        if whole not in backed and not all(p in backed for p in significant):
             missing.append(number)
     return list(dict.fromkeys(missing))
 
