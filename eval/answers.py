@@ -72,9 +72,9 @@ def cited_sentences(text: str) -> list[tuple[str, list[int]]]:
     """(sentence without markers, cited numbers) for each sentence that cites something,
     split as the chain's support check splits them."""
     return [
-        (without_markers(sentence), cited_numbers(sentence))
+        (without_markers(sentence), numbers)
         for sentence in split_sentences(text)
-        if cited_numbers(sentence)
+        if (numbers := cited_numbers(sentence))
     ]
 
 
@@ -125,6 +125,19 @@ def read_lines(path: Path) -> tuple[list[dict[str, Any]], bool]:
                 raise InvalidInput(f"{path}:{number}: not JSON ({err.msg})") from None
             return parsed, True
     return parsed, False
+
+
+def appended_lines(path: Path) -> list[dict[str, Any]]:
+    """The records a resumable run appended to `path` so far. A run killed mid-append leaves a
+    torn last line: it is dropped (that record is redone), so the next append starts on a line
+    of its own."""
+    if not path.is_file():
+        return []
+    parsed, torn = read_lines(path)
+    if torn:
+        kept = path.read_text(encoding="utf-8").splitlines()[:-1]
+        path.write_text("".join(f"{line}\n" for line in kept), encoding="utf-8")
+    return parsed
 
 
 def latest_records(path: Path) -> dict[str, dict[str, Any]]:
@@ -408,15 +421,7 @@ class AnswerEvaluation:
         return records
 
     def _saved_lines(self) -> list[dict[str, Any]]:
-        """The records appended so far. A run killed mid-append leaves a torn last line: it is
-        dropped (that question is redone), so the next append starts on a line of its own."""
-        if not self.path.is_file():
-            return []
-        parsed, torn = read_lines(self.path)
-        if torn:
-            kept = self.path.read_text(encoding="utf-8").splitlines()[:-1]
-            self.path.write_text("".join(f"{line}\n" for line in kept), encoding="utf-8")
-        return parsed
+        return appended_lines(self.path)
 
     def _append(self, record: Record) -> None:
         with self.path.open("a", encoding="utf-8") as lines:

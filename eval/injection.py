@@ -13,7 +13,6 @@ Outcomes are appended to `outcomes.jsonl` as each case is answered, so a killed 
 
 from __future__ import annotations
 
-import json
 import re
 import textwrap
 import time
@@ -23,7 +22,7 @@ from typing import Any, Unpack
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
-from eval.answers import check_run_config, fingerprint, read_lines
+from eval.answers import appended_lines, check_run_config, fingerprint
 from eval.report import markdown_table, provenance, write_json
 from rag_app.chain.rag import Overrides, build_chain
 from rag_app.config import Settings
@@ -229,12 +228,7 @@ def evaluate_injection(
         shutil.rmtree(out)
     check_run_config(out, config)
     path = out / "outcomes.jsonl"
-    done = {}
-    if path.is_file():
-        lines, torn = read_lines(path)
-        if torn:
-            path.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
-        done = {line["id"]: Outcome.model_validate(line) for line in lines}
+    done = {line["id"]: Outcome.model_validate(line) for line in appended_lines(path)}
     todo = [c for c in cases if c.id not in done]
     with tqdm(total=len(cases), initial=len(cases) - len(todo), disable=not progress) as bar:
         for case in todo:
