@@ -451,13 +451,11 @@ class _Draft:
                 state, stage.abstain_text, abstained=True, timings=timings, usage=self.usage
             )
         sentences = stage.support.check(checked.text, state.passages)
-        withheld = (
-            WITHHELD_LEAK
-            if repeats_instructions(checked.text)
-            else ""
-            if any(s.verdict == "supported" for s in sentences)
-            else WITHHELD_UNSUPPORTED
-        )
+        withheld = ""
+        if repeats_instructions(checked.text):
+            withheld = WITHHELD_LEAK
+        elif not any(s.verdict == "supported" for s in sentences):
+            withheld = WITHHELD_UNSUPPORTED
         if withheld:
             return stage._answer(
                 state,

@@ -113,13 +113,16 @@ class SupportChecker:
         self.encoder = encoder
         self.min_support = min_support
 
-    def _meaning(self, sentence: str, passages: list[str]) -> float:
-        candidates = [s for p in passages for s in split_sentences(p)] or passages
-        vectors = self.encoder.encode_passages([sentence, *candidates])
-        return float(np.clip(np.max(vectors[1:] @ vectors[0]), 0.0, 1.0))
-
     def check(self, text: str, passages: list[Passage]) -> list[SentenceCheck]:
         by_number = {p.n: p.text for p in passages}
+        encoded: dict[int, np.ndarray] = {}  # each cited passage's sentences, encoded once
+
+        def sentence_vectors(n: int) -> np.ndarray:
+            if n not in encoded:
+                passage = by_number[n]
+                encoded[n] = self.encoder.encode_passages(split_sentences(passage) or [passage])
+            return encoded[n]
+
         checks = []
         for sentence in split_sentences(text):
             plain = without_markers(sentence)
@@ -132,7 +135,11 @@ class SupportChecker:
             words = content_words(plain)
             backed_words = set().union(*(content_words(s) for s in sources))
             lexical = len(words & backed_words) / len(words) if words else 1.0
-            score = 0.0 if missing else (lexical + self._meaning(plain, sources)) / 2
+            score = 0.0
+            if not missing:
+                candidates = np.vstack([sentence_vectors(n) for n in cited])
+                meaning = np.max(candidates @ self.encoder.encode_passages([plain])[0])
+                score = (lexical + float(np.clip(meaning, 0.0, 1.0))) / 2
             checks.append(
                 SentenceCheck(
                     text=plain,
