@@ -190,6 +190,7 @@ class BeirCollection:
             reranker=reranker,
             keyword_retriever=keyword,
             depth=depth,
+            store=self.store,
         )
 
     def close(self) -> None:

@@ -96,7 +96,9 @@ def evaluate_scores(
         reranker = loaded if isinstance(loaded, CrossEncoderReranker) else None
         retriever = HybridRetriever.from_store(store)
         keyword = HybridRetriever.from_store(store, mode=Fusion.SPARSE)
-        pipeline = RetrievalPipeline.from_settings(settings, retriever, reranker, keyword)
+        pipeline = RetrievalPipeline.from_settings(
+            settings, retriever, reranker, keyword, store=store
+        )
         per_question = [
             {
                 "id": q.id,

@@ -77,6 +77,10 @@ class IngestReport:
     def ok(self) -> bool:
         return self.count("failed") == 0
 
+    def changed(self) -> bool:
+        """The collection's contents moved: what was measured on them (the gate) is stale."""
+        return self.count("ingested") + self.count("removed") > 0
+
     def failures(self) -> list[str]:
         """ "source: reason" for each file that failed."""
         return [f"{f.source}: {f.reason}" for f in self.files if f.outcome == "failed"]

@@ -45,7 +45,24 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     for failure in report.failures():
         print(f"failed: {failure}", file=sys.stderr)
     print(report.summary())
+    if report.changed():
+        _calibrate(args)
     return 0 if report.ok else 1
+
+
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    return 0 if _calibrate(args) else 1
+
+
+def _calibrate(args: argparse.Namespace) -> bool:
+    from rag_app.tuning.abstention import calibrate_collection
+
+    calibration = calibrate_collection(_settings(args))
+    if calibration is None:
+        print("gate not calibrated: the collection is empty", file=sys.stderr)
+        return False
+    print(f"gate calibrated: {calibration.summary()}")
+    return True
 
 
 def _sources_lines(answer: Any) -> list[str]:
@@ -119,6 +136,7 @@ def cmd_status(args: argparse.Namespace) -> int:
             "last_ingest": stats.last_ingest,
             "embedding_model": _embedder_in_use(store),
             "reranker": reranker_in_use(settings),
+            "gate": _gate_in_use(store, settings),
         }
     if args.json:
         print(json.dumps(status))
@@ -133,6 +151,20 @@ def cmd_status(args: argparse.Namespace) -> int:
     for key, value in status.items():
         print(f"{key:12} {value}")
     return 0
+
+
+def _gate_in_use(store: Any, settings: Any) -> str:
+    from rag_app.tuning.abstention import stored_calibration
+
+    calibration = stored_calibration(store)
+    if calibration is None:
+        return (
+            f"dense >= {settings.min_dense_similarity} or words >= "
+            f"{settings.min_word_coverage} (configured; `rag calibrate` fits the collection)"
+        )
+    stale = calibration.generation != store.state.generation
+    note = " (the collection changed since: `rag calibrate`)" if stale else ""
+    return f"{calibration.summary()}, {calibration.calibrated_at}{note}"
 
 
 def _embedder_in_use(store: Any) -> str:
@@ -397,6 +429,11 @@ def _parser() -> argparse.ArgumentParser:
     status = add("status", cmd_status, "documents, chunks and store size")
     status.add_argument("--json", action="store_true")
     add("config", cmd_config, "print the effective configuration")
+    calibrate = add(
+        "calibrate",
+        cmd_calibrate,
+        "fit the confidence gate to the collection (rag ingest does it after a change)",
+    )
     tune = add(
         "tune", cmd_tune, "adapt the bi-encoder and train a reranker from labelled questions"
     )
@@ -611,7 +648,7 @@ def _parser() -> argparse.ArgumentParser:
         help="comma-separated, e.g. 128-16-structured,192-24-semantic (default: all)",
     )
     chunking.add_argument("--out", default="eval-results/chunking", metavar="DIR")
-    for command in (ingest, ask, serve, status, tune, index, health, scores):
+    for command in (ingest, ask, serve, status, calibrate, tune, index, health, scores):
         command.add_argument("--collection", help="collection name (default from config)")
     return parser
 

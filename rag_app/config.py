@@ -350,8 +350,21 @@ class RetrievalSettings(BaseModel):
         0.34,
         ge=-1.0,
         le=1.0,
-        description="Abstain when the best dense cosine similarity is below this: the "
-        "documents are unlikely to hold the answer.",
+        description="Abstain when the best dense cosine similarity is below this (and word "
+        "coverage is below min_word_coverage): the documents are unlikely to hold the answer. "
+        "A collection calibrated by `rag calibrate` (run by `rag ingest`) uses its own.",
+    )
+    min_word_coverage: float = Field(
+        # Used until `rag calibrate` (which `rag ingest` runs) fits the collection: calibrated
+        # values came out at 0.36 on docs/ and 0.37 on the ARAGOG papers (5 % of their
+        # off-topic questions reach that; eval/results/abstention/). Uncalibrated, the gate
+        # errs towards refusing.
+        0.75,
+        ge=0.0,
+        le=1.0,
+        description="Let a question through below min_dense_similarity when the passages "
+        "hold this share of its words, each weighted by its rarity in the collection (idf): "
+        "short vague questions score a low cosine. A calibrated collection uses its own.",
     )
 
     abstain_text: str = Field(

@@ -51,3 +51,13 @@ class ParentStore(Protocol):
     """Looks up the parent sections that children point to."""
 
     def get_many(self, ids: list[str]) -> dict[str, Chunk]: ...
+
+
+@runtime_checkable
+class Vocabulary(Protocol):
+    """How common each word is in a collection (the BM25 index knows)."""
+
+    @property
+    def documents(self) -> int: ...
+
+    def document_frequencies(self, stems: list[str]) -> dict[str, int]: ...

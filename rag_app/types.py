@@ -195,6 +195,11 @@ class Answer(BaseModel):
         default_factory=list,
         description="The support check of each sentence of `text` (empty for an abstention).",
     )
+    not_covered: list[str] = Field(
+        default_factory=list,
+        description="Key terms of the question (names, models, dates, figures) found in "
+        "nothing retrieved: why the chain abstained without asking the LLM.",
+    )
     withheld: str = Field(
         "",
         description="Why the model's reply was not shown (then `text` is the abstain "
@@ -218,6 +223,7 @@ class Answer(BaseModel):
             "citations": [passage.citation_json() for passage in self.citations],
             "abstained": self.abstained,
             "withheld": self.withheld or None,
+            "not_covered": self.not_covered,
             "sentences": [check.model_dump() for check in self.sentences],
             "timings": {stage: round(seconds, 4) for stage, seconds in self.timings.items()},
             "usage": self.usage.to_json() if self.usage else None,

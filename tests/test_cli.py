@@ -34,11 +34,16 @@ def test_help_does_not_import_torch_or_langchain() -> None:
 
 
 def test_ingest_status_and_config(docs_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["status"]) == 0
+    assert "(configured; `rag calibrate` fits the collection)" in capsys.readouterr().out
     assert main(["ingest", str(docs_dir)]) == 0
-    assert "3 ingested" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "3 ingested" in out and "gate calibrated: dense >= " in out
     assert main(["status", "--json"]) == 0
     status = json.loads(capsys.readouterr().out)
     assert status["documents"] == 3 and status["chunks"] > 3 and status["store_bytes"] > 0
+    calibrated = out.split("gate calibrated: ")[1].strip()
+    assert status["gate"].startswith(calibrated) and "changed since" not in status["gate"]
     assert main(["ingest", str(docs_dir), "--exclude", "*.txt"]) == 0
     assert "1 removed" in capsys.readouterr().out
     assert main(["config"]) == 0

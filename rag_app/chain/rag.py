@@ -53,6 +53,9 @@ class ChainState(BaseModel):
     hits: list[ScoredChunk] = Field(default_factory=list)
     passages: list[Passage] = Field(default_factory=list)
     abstain: bool = False
+    missing: list[str] = Field(
+        default_factory=list, description="Key terms of the question found in nothing read."
+    )
     timings: dict[str, float] = Field(default_factory=dict)
 
 
@@ -175,6 +178,7 @@ class Components:
             reranker=self.reranker if s.rerank else None,
             keyword_retriever=self.keyword_retriever,
             context=Context(self.parents, s.context_token_budget, self.count_tokens),
+            store=self.store,
         )
 
 
@@ -267,6 +271,7 @@ def retrieve_stage(parts: Components) -> Runnable[ChainState, ChainState]:
                 "hits": found.hits,
                 "passages": found.passages,
                 "abstain": found.abstain,
+                "missing": found.gate.missing,
                 "timings": {**state.timings, **found.timings},
             }
         )
@@ -294,6 +299,15 @@ def llm_usage(message: Any) -> LLMUsage | None:
 
 WITHHELD_LEAK = "the reply repeated the assistant's rules (a document may have asked for them)"
 WITHHELD_UNSUPPORTED = "no sentence of the reply is supported by the passages it cites"
+
+
+def not_covered_text(abstain_text: str, missing: list[str]) -> str:
+    """The abstention, naming what the documents do not mention: the user learns it is the
+    documents, not the question's wording, and can pick other documents."""
+    if not missing:
+        return abstain_text
+    names = ", ".join(f'"{term}"' for term in missing)
+    return f"{abstain_text} Nothing retrieved mentions {names}."
 
 
 def _normalise(text: str) -> str:
@@ -439,7 +453,12 @@ class _Draft:
     def finish(self) -> Answer:
         stage, state = self.stage, self.state
         if state.abstain:
-            return stage._answer(state, stage.abstain_text, abstained=True)
+            return stage._answer(
+                state,
+                not_covered_text(stage.abstain_text, state.missing),
+                abstained=True,
+                not_covered=state.missing,
+            )
         timings = {
             **state.timings,
             "first_token": self.first_token or 0.0,

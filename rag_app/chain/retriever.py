@@ -38,6 +38,7 @@ def to_document(hit: ScoredChunk, found: Retrieval) -> Document:
             # Whether the chat would have answered from these, and on which evidence.
             "confident": found.gate.confident,
             "gate": found.gate.signal,
+            "missing": list(found.gate.missing),
         },
     )
 

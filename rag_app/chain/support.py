@@ -18,12 +18,11 @@ the collection is a further signal this module leaves to the zero-label tuning w
 from __future__ import annotations
 
 import re
-from functools import lru_cache
-from typing import Any
 
 import numpy as np
 
 from rag_app.protocols import TextEncoder
+from rag_app.text import content_words
 from rag_app.types import Passage, SentenceCheck
 
 # A sentence ends at . ! or ? followed by space and a capital, digit, quote or markup (an image,
@@ -33,7 +32,6 @@ from rag_app.types import Passage, SentenceCheck
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(`*!<\[])")
 _MARKERS_AFTER_STOP = re.compile(r"([.!?])((?:\s*\[\d+\])+)")
 _MARKER = re.compile(r"\s*\[(\d+)\]")
-_WORD = re.compile(r"[^\W_]+", re.UNICODE)
 _NUMBER = re.compile(r"\d+(?:[.,:]\d+)*")
 
 
@@ -57,25 +55,6 @@ def cited_numbers(sentence: str) -> list[int]:
 
 def without_markers(sentence: str) -> str:
     return _MARKER.sub("", sentence).strip()
-
-
-@lru_cache(maxsize=1)
-def _stemmer() -> Any:
-    import Stemmer
-
-    return Stemmer.Stemmer("english")
-
-
-@lru_cache(maxsize=1)
-def _stop_words() -> frozenset[str]:
-    from bm25s.stopwords import STOPWORDS_EN
-
-    return frozenset(STOPWORDS_EN)
-
-
-def content_words(text: str) -> set[str]:
-    words = [w for w in _WORD.findall(text.lower()) if w not in _stop_words() and not w.isdigit()]
-    return set(_stemmer().stemWords(words))
 
 
 def _forms(number: str) -> tuple[str, list[str]]:

@@ -10,34 +10,71 @@ chat reads.
 
 from __future__ import annotations
 
+import json
 import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from rag_app.config import Fusion, Settings
-from rag_app.protocols import ParentStore, Reranker, Retriever
+from rag_app.protocols import ParentStore, Reranker, Retriever, Vocabulary
 from rag_app.retrieval.context import CountTokens, build_passages
+from rag_app.retrieval.coverage import key_terms, missing_terms, question_words, word_coverage
 from rag_app.retrieval.fusion import reciprocal_rank_fusion
 from rag_app.retrieval.rerank import rerank_depth, rerank_threshold
+from rag_app.text import WORD, stems
 from rag_app.types import Filters, Passage, ScoredChunk
+
+if TYPE_CHECKING:
+    from rag_app.store import CollectionStore
+    from rag_app.store.state import CollectionState
 
 
 class Gate(BaseModel):
-    """Whether retrieval found something worth asking the LLM about, and on which evidence."""
+    """Whether retrieval found something worth asking the LLM about, and on which evidence.
+
+    Two questions, both answered from what the chat reads (the first `top_k` hits):
+    - is it about the question? The cross-encoder's score when it ranked the hits; else the
+      dense cosine or, for short vague questions a cosine scores low, the share of the
+      question's words the passages hold (either one suffices);
+    - does it mention what the question names? Every key term (name, model, date, figure) must
+      occur in a passage, its title, heading or file name; one that occurs nowhere is named in
+      `missing` and the chat says the documents do not cover it.
+    """
 
     model_config = ConfigDict(frozen=True)
 
-    signal: Literal["rerank", "dense", "none"] = Field(
-        description="The score tested: the cross-encoder's when it scored the hits, else the "
-        "dense cosine; none for a keyword-only ranking without either (the LLM judges)."
+    signal: Literal["rerank", "dense", "words", "none"] = Field(
+        description="The score that decided: the cross-encoder's when it scored the hits, "
+        "else the dense cosine, or word coverage when it passed where the cosine did not; none "
+        "for a keyword-only ranking without either (the LLM judges)."
     )
     best: float = Field(description="The best hit's value of that score (NaN for none).")
     threshold: float = Field(description="The value it had to reach (NaN for none).")
-    confident: bool
+    coverage: float = Field(
+        math.nan,
+        description="The idf-weighted share of the question's words found in what was read "
+        "(NaN: not measured, no vocabulary given).",
+    )
+    missing: list[str] = Field(
+        default_factory=list, description="Key terms of the question found in nothing read."
+    )
+    confident: bool = Field(description="The score passed and no key term is missing.")
+
+
+class GateThresholds(BaseModel):
+    """The gate's thresholds for one collection, and how they were set."""
+
+    model_config = ConfigDict(frozen=True)
+
+    min_dense_similarity: float = Field(description="The dense cosine the best hit must reach.")
+    min_word_coverage: float | None = Field(
+        description="Word coverage that lets a question through below that cosine (None: "
+        "coverage is not a signal)."
+    )
 
 
 class Retrieval(BaseModel):
@@ -71,6 +108,20 @@ class Retrieval(BaseModel):
         """The best `stage` score among the hits the chat reads (NaN: no hit has one)."""
         values = [h.scores[stage] for h in self.hits[: self.read] if stage in h.scores]
         return max(values) if values else math.nan
+
+
+COMMON_SHARE = 0.02
+"""A key term held by this share of a collection's children is a topic word there (see _rare):
+on ARAGOG's papers "AI", "NLP", "GPU" and "English"; the names the questions are about
+("GLM-130B", "CC-NEWS") are held by a handful."""
+
+CALIBRATION_KEY = "gate_calibration"
+"""Where `rag calibrate` stores a collection's gate calibration (JSON, with `thresholds`)."""
+
+
+def stored_thresholds(state: CollectionState) -> GateThresholds | None:
+    stored = state.meta(CALIBRATION_KEY)
+    return GateThresholds.model_validate(json.loads(stored)["thresholds"]) if stored else None
 
 
 def fuse_rankings(rankings: Sequence[list[ScoredChunk]], rrf_k: int) -> list[ScoredChunk]:
@@ -116,6 +167,9 @@ class RetrievalPipeline:
     depth: int | None = None
     min_rerank_score: float = 0.0
     min_dense_similarity: float = 0.0
+    min_word_coverage: float | None = None
+    vocabulary: Vocabulary | None = None
+    """Weights the question's words by rarity for word coverage (None: coverage unmeasured)."""
     keyword_retriever: Retriever | None = None
     """Retried alone when the cross-encoder finds nothing convincing (None: no retry)."""
     context: Context | None = None
@@ -129,10 +183,17 @@ class RetrievalPipeline:
         keyword_retriever: Retriever | None = None,
         context: Context | None = None,
         depth: int | None = None,
+        store: CollectionStore | None = None,
     ) -> RetrievalPipeline:
         """The configured policy over given parts: rerank depth and threshold as configured,
         else from the tuned model's card (`depth` overrides both, e.g. one tuned by `rag eval`);
-        no retry when the configured fusion is keyword-only already."""
+        with a `store`, word coverage weighted by its vocabulary and the gate's thresholds as
+        calibrated for it (`rag calibrate`), else as configured; no retry when the configured
+        fusion is keyword-only already."""
+        gate = (store and stored_thresholds(store.state)) or GateThresholds(
+            min_dense_similarity=settings.min_dense_similarity,
+            min_word_coverage=settings.min_word_coverage,
+        )
         return cls(
             retriever=retriever,
             top_k=settings.top_k,
@@ -140,7 +201,9 @@ class RetrievalPipeline:
             reranker=reranker,
             depth=depth or rerank_depth(settings, reranker),
             min_rerank_score=rerank_threshold(settings, reranker),
-            min_dense_similarity=settings.min_dense_similarity,
+            min_dense_similarity=gate.min_dense_similarity,
+            min_word_coverage=gate.min_word_coverage,
+            vocabulary=store.bm25() if store is not None else None,
             keyword_retriever=keyword_retriever if settings.fusion != Fusion.SPARSE else None,
             context=context,
         )
@@ -156,20 +219,24 @@ class RetrievalPipeline:
         the first `top_k` only."""
         keep = max(keep or 0, self.top_k)
         timings: dict[str, float] = {"retrieve": 0.0, "rerank": 0.0}
+        terms = key_terms(query)
         hits = self._search(self.retriever, query, expansions, filters, keep, timings)
-        gate = self._gate(hits)
+        gate, passages = self._assess(query, terms, hits, timings)
         retried = False
         if not gate.confident and gate.signal == "rerank" and self.keyword_retriever:
             hits = self._search(self.keyword_retriever, query, expansions, filters, keep, timings)
-            gate, retried = self._gate(hits), True
-        passages: list[Passage] = []
-        if self.context is not None:
-            started = time.perf_counter()
-            c = self.context
-            passages = build_passages(
-                hits[: self.top_k], c.parents, c.budget_tokens, c.count_tokens
-            )
-            timings["context"] = time.perf_counter() - started
+            gate, passages = self._assess(query, terms, hits, timings)
+            retried = True
+        elif gate.missing:
+            # A named thing the fused ranking missed may still be in the collection: search
+            # for the missing terms beside the question, fused, and keep that ranking if it
+            # leaves fewer of them missing.
+            more = [*expansions, " ".join(gate.missing)]
+            again = self._search(self.retriever, query, more, filters, keep, timings)
+            second, second_passages = self._assess(query, terms, again, timings)
+            retried = True
+            if len(second.missing) < len(gate.missing):
+                hits, gate, passages = again, second, second_passages
         return Retrieval(
             query=query,
             read=self.top_k,
@@ -178,6 +245,66 @@ class RetrievalPipeline:
             retried=retried,
             passages=passages,
             timings=timings,
+        )
+
+    def _assess(
+        self, query: str, terms: list[str], hits: list[ScoredChunk], timings: dict[str, float]
+    ) -> tuple[Gate, list[Passage]]:
+        """The gate over what the chat reads, and the passages it reads (when a context is
+        given; else the hits' own text is what is checked)."""
+        read = hits[: self.top_k]
+        passages: list[Passage] = []
+        if self.context is not None:
+            started = time.perf_counter()
+            c = self.context
+            passages = build_passages(read, c.parents, c.budget_tokens, c.count_tokens)
+            timings["context"] = timings.get("context", 0.0) + time.perf_counter() - started
+            texts = [t for p in passages for t in (p.text, p.heading, p.source)]
+        else:
+            texts = [t for h in read for t in (h.chunk.search_text(), h.chunk.source)]
+        coverage = math.nan
+        if self.vocabulary is not None:
+            words = question_words(query)
+            frequencies = self.vocabulary.document_frequencies(sorted(words))
+            coverage = word_coverage(words, texts, frequencies, self.vocabulary.documents)
+        gate = self._score_gate(read, coverage)
+        missing = self._rare(missing_terms(terms, texts))
+        confident = gate.confident and not missing
+        update = {"coverage": coverage, "missing": missing, "confident": confident}
+        return gate.model_copy(update=update), passages
+
+    def _rare(self, terms: list[str]) -> list[str]:
+        """The terms the collection holds in under `COMMON_SHARE` of its children. One it
+        holds everywhere ("AI" across AI papers) is a topic word here, not a name: passages
+        can be on the question without it."""
+        if self.vocabulary is None or not terms:
+            return terms
+        pieces = {t: stems(WORD.findall(t)) for t in terms}
+        frequencies = self.vocabulary.document_frequencies(
+            sorted({p for v in pieces.values() for p in v})
+        )
+        limit = COMMON_SHARE * self.vocabulary.documents
+        return [t for t in terms if min(frequencies[p] for p in pieces[t]) < limit]
+
+    def _score_gate(self, read: list[ScoredChunk], coverage: float) -> Gate:
+        if not read:
+            return Gate(signal="none", best=math.nan, threshold=math.nan, confident=False)
+        rerank = [h.scores["rerank"] for h in read if "rerank" in h.scores]
+        if rerank:
+            best, least = max(rerank), self.min_rerank_score
+            return Gate(signal="rerank", best=best, threshold=least, confident=best >= least)
+        dense = [h.scores["dense"] for h in read if "dense" in h.scores]
+        if not dense:
+            return Gate(signal="none", best=math.nan, threshold=math.nan, confident=True)
+        best = max(dense)
+        words = self.min_word_coverage
+        if best < self.min_dense_similarity and words is not None and coverage >= words:
+            return Gate(signal="words", best=coverage, threshold=words, confident=True)
+        return Gate(
+            signal="dense",
+            best=best,
+            threshold=self.min_dense_similarity,
+            confident=best >= self.min_dense_similarity,
         )
 
     def _search(
@@ -201,19 +328,3 @@ class RetrievalPipeline:
         head = self.reranker.rerank(query, candidates[:depth], depth)
         timings["rerank"] += time.perf_counter() - started
         return (head + candidates[depth:])[:keep]
-
-    def _gate(self, hits: list[ScoredChunk]) -> Gate:
-        read = hits[: self.top_k]
-        if not read:
-            return Gate(signal="none", best=math.nan, threshold=math.nan, confident=False)
-        for signal, threshold in (
-            ("rerank", self.min_rerank_score),
-            ("dense", self.min_dense_similarity),
-        ):
-            values = [h.scores[signal] for h in read if signal in h.scores]
-            if values:
-                best = max(values)
-                return Gate(
-                    signal=signal, best=best, threshold=threshold, confident=best >= threshold
-                )
-        return Gate(signal="none", best=math.nan, threshold=math.nan, confident=True)

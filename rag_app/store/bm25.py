@@ -71,6 +71,18 @@ class BM25Index:
             tokenizer.load_vocab(str(folder))
         return cls(retriever, tokenizer, meta["ids"], int(meta["generation"]))
 
+    @property
+    def documents(self) -> int:
+        return len(self.ids)
+
+    def document_frequencies(self, stems: list[str]) -> dict[str, int]:
+        """How many children hold each stemmed word (0: none). The index knows it already:
+        a word's column of the sparse score matrix has one entry per child that holds it."""
+        if not self.ids:
+            return dict.fromkeys(stems, 0)
+        vocab, indptr = self._retriever.vocab_dict, self._retriever.scores["indptr"]
+        return {s: int(indptr[vocab[s] + 1] - indptr[vocab[s]]) if s in vocab else 0 for s in stems}
+
     def search(self, query: str, k: int, mask: np.ndarray | None = None) -> list[tuple[str, float]]:
         """Top-k (child id, score); `mask` (0/1 per child, in `ids` order) filters."""
         if not self.ids:

@@ -12,6 +12,7 @@ from pathlib import Path
 from ingest.pipeline import FileResult, IngestReport, ingest_paths, remove_documents
 from rag_app.config import Settings
 from rag_app.store.state import CollectionState
+from rag_app.tuning.abstention import calibrate_collection
 
 DOCUMENT_COLUMNS = ["title", "type", "file", "source"]
 RESULT_COLUMNS = ["file", "result", "detail"]
@@ -57,6 +58,7 @@ class Library:
             shutil.copyfile(file, target)
             copies.append(target.resolve())
         report = ingest_paths(copies, settings, prune=False, progress=True)
+        _recalibrate(report, settings)
         for result in report.files:
             if result.outcome == "failed":
                 Path(result.source).unlink(missing_ok=True)
@@ -68,12 +70,20 @@ class Library:
         """Remove documents; a copy made by an upload goes too."""
         settings = self.settings_for(collection)
         report = remove_documents(sources, settings)
+        _recalibrate(report, settings)
         uploads = settings.uploads_dir.resolve()
         for result in report.files:
             path = Path(result.source)
             if result.outcome == "removed" and path.parent == uploads:
                 path.unlink(missing_ok=True)
         return _rows(report)
+
+
+def _recalibrate(report: IngestReport, settings: Settings) -> None:
+    """The gate's thresholds describe the collection's contents: refit them when those
+    changed (the chat reads them afresh on its next question)."""
+    if report.changed():
+        calibrate_collection(settings)
 
 
 def _rows(report: IngestReport) -> list[list[str]]:

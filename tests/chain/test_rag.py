@@ -271,3 +271,13 @@ def test_warm_up_computes_the_fixed_prompt_so_the_first_question_reuses_it(
     assert cold is not None and warm is not None
     assert warm.prompt_tokens == cold.prompt_tokens
     assert warm.cached_tokens > 150 > cold.cached_tokens  # rules and example: ~180 tokens
+
+
+def test_a_question_about_a_name_nothing_retrieved_mentions_is_refused_naming_it(
+    ingested: Settings,
+) -> None:
+    llm = RecordingLLM(responses=["should not be used"])
+    answer = build_chain(ingested, llm=llm).invoke("When does Greenpeace water the tomato beds?")
+    assert answer.abstained and answer.not_covered == ["Greenpeace"] and llm.prompts == []
+    assert answer.text == f'{ingested.abstain_text} Nothing retrieved mentions "Greenpeace".'
+    assert answer.to_json()["not_covered"] == ["Greenpeace"]

@@ -1,6 +1,7 @@
 """The one retrieval path, over in-memory parts: no store, no model."""
 
 import math
+from dataclasses import replace
 
 import pytest
 
@@ -146,3 +147,83 @@ def test_from_settings_takes_depth_and_threshold_from_the_tuned_card() -> None:
 def test_keep_never_cuts_below_what_the_chat_reads(keep: int | None) -> None:
     found = RetrievalPipeline(ListRetriever(*(_hit(i) for i in "abc")), top_k=2).run("q", keep=keep)
     assert found.read == 2 and _ids(found.hits) == ["a", "b"]
+
+
+def _text_hit(i: str, text: str, dense: float = 0.5) -> ScoredChunk:
+    chunk = Chunk(id=i, text=text, source=f"/docs/{i}.md")
+    return ScoredChunk(chunk=chunk, score=1.0, scores={"dense": dense})
+
+
+class Vocabulary:
+    """Document frequencies given outright: `documents` children, `common` words in all."""
+
+    def __init__(self, documents: int, frequencies: dict[str, int]) -> None:
+        self.documents = documents
+        self.frequencies = frequencies
+
+    def document_frequencies(self, stems: list[str]) -> dict[str, int]:
+        return {s: self.frequencies.get(s, 0) for s in stems}
+
+
+class ByQuery:
+    """A retriever whose ranking depends on the query: `rankings[query]`, else `default`."""
+
+    def __init__(self, default: list[ScoredChunk], **rankings: list[ScoredChunk]) -> None:
+        self.default, self.rankings = default, rankings
+        self.queries: list[str] = []
+
+    def retrieve(self, query: str, k: int, filters: Filters | None = None) -> list[ScoredChunk]:
+        self.queries.append(query)
+        return self.rankings.get(query, self.default)[:k]
+
+
+def test_a_key_term_in_nothing_read_is_named_and_refused_after_one_search_for_it() -> None:
+    intel = _text_hit("intel", "Intel revenue grew in Q3 2023.", dense=0.8)
+    retriever = ByQuery([intel])
+    found = RetrievalPipeline(retriever, top_k=1, min_dense_similarity=0.3).run(
+        "What was Apple's revenue in Q3 2023?"
+    )
+    assert found.gate.missing == ["Apple"] and not found.gate.confident and found.abstain
+    assert found.retried and retriever.queries[-1] == "Apple"  # searched for, not found
+
+    apple = _text_hit("apple", "Apple revenue in Q3 2023 was 81 billion.", dense=0.6)
+    found = RetrievalPipeline(ByQuery([intel], Apple=[apple]), top_k=2).run(
+        "What was Apple's revenue in Q3 2023?"
+    )
+    assert found.gate.confident and found.gate.missing == [] and "apple" in _ids(found.hits)
+
+
+def test_the_search_for_missing_terms_is_kept_only_when_it_misses_fewer() -> None:
+    first = _text_hit("a", "BERT and RoBERTa results", dense=0.7)
+    worse = _text_hit("b", "nothing relevant", dense=0.9)
+    found = RetrievalPipeline(ByQuery([first], SQuAD=[worse]), top_k=1).run(
+        "How do BERT and RoBERTa do on SQuAD?"
+    )
+    assert found.retried and _ids(found.hits) == ["a"] and found.gate.missing == ["SQuAD"]
+
+
+def test_a_key_term_the_collection_holds_everywhere_is_a_topic_word_not_a_name() -> None:
+    hit = _text_hit("a", "Training large language models on many GPUs.", dense=0.6)
+    vocabulary = Vocabulary(100, {"ai": 40, "glm": 1, "130b": 1})
+    pipeline = RetrievalPipeline(ByQuery([hit]), top_k=1, vocabulary=vocabulary)
+    assert pipeline.run("How is AI research helped?").gate.missing == []
+    assert pipeline.run("How was GLM-130B trained?").gate.missing == ["GLM-130B"]
+
+
+def test_word_coverage_lets_a_short_vague_question_through_below_the_cosine() -> None:
+    hit = _text_hit("a", "To install it, run make demo.", dense=0.2)
+    vocabulary = Vocabulary(50, {"instal": 3, "sourdough": 0})
+    pipeline = RetrievalPipeline(
+        ByQuery([hit]),
+        top_k=1,
+        min_dense_similarity=0.34,
+        min_word_coverage=0.75,
+        vocabulary=vocabulary,
+    )
+    vague = pipeline.run("How do I install it?")
+    assert vague.gate.confident and vague.gate.signal == "words" and vague.gate.coverage == 1.0
+    off_topic = pipeline.run("How do I install a sourdough oven?")
+    assert not off_topic.gate.confident and off_topic.gate.signal == "dense"
+    assert off_topic.gate.coverage < 0.75
+    no_words = replace(pipeline, min_word_coverage=None).run("How do I install it?")
+    assert not no_words.gate.confident  # coverage measured but not a signal
