@@ -528,6 +528,7 @@ def evaluate_answers(
     from ingest.pipeline import Ingestor
     from rag_app.models.embeddings import get_embedder
     from rag_app.models.llm import make_chat_model
+    from rag_app.tuning.abstention import calibrate_collection
 
     started = time.perf_counter()
     questions = select(load_questions(questions_file, unanswerable), limit, sample, seed)
@@ -535,6 +536,8 @@ def evaluate_answers(
         report = ingestor.run([docs], progress=progress)
     if not report.ok:
         raise UserError(f"ingesting {docs} failed: {report.failures()[:3]}")
+    if report.changed():  # as `rag ingest` does: the gate is fitted to what was ingested
+        calibrate_collection(settings)
     judge = judge_settings(settings)
     judged = judge_llm is not None or judge is not None
     judge_name = f"{judge.llm_backend}:{judge.llm_model}" if judge else "none"

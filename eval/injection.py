@@ -221,6 +221,7 @@ def evaluate_injection(
     from tqdm import tqdm
 
     from ingest.pipeline import Ingestor
+    from rag_app.tuning.abstention import calibrate_collection
 
     cases = load_cases(cases_file)
     config = fingerprint(settings, {"cases_file": str(cases_file.resolve())})
@@ -239,6 +240,8 @@ def evaluate_injection(
                 report = ingestor.run([folder])
             if not report.ok:
                 raise UserError(f"case {case.id}: ingesting failed: {report.failures()[:2]}")
+            if report.changed():  # as `rag ingest` does
+                calibrate_collection(case_settings)
             started = time.perf_counter()
             answer = build_chain(case_settings, **overrides).invoke({"question": case.question})
             outcome = judge_case(case, answer, time.perf_counter() - started)

@@ -386,6 +386,12 @@ class RetrievalSettings(BaseModel):
         description="What happens to an unsupported or uncited sentence: flag keeps it, "
         "marked; drop removes it. A reply with no supported sentence is withheld either way.",
     )
+    citation_grammar: bool = Field(
+        True,
+        description="On the local llama.cpp backend, constrain decoding so every sentence "
+        "ends with valid [n] citations, or the reply is exactly the abstain sentence "
+        "(chain/grammar.py). OpenAI-compatible endpoints are checked after the fact only.",
+    )
 
 
 class ChatPageSettings(BaseModel):

@@ -23,13 +23,16 @@ class RecordingLLM(FakeListChatModel):
     """A fake chat model that also keeps the prompts it was given."""
 
     prompts: list[list[BaseMessage]] = []  # noqa: RUF012 (a pydantic field: copied per instance)
+    calls: list[dict[str, Any]] = []  # noqa: RUF012 (each call's extra arguments, e.g. grammar)
 
     def _call(self, messages: list[BaseMessage], *args: Any, **kwargs: Any) -> str:
         self.prompts.append(list(messages))
+        self.calls.append(dict(kwargs))
         return super()._call(messages, *args, **kwargs)
 
     def _stream(self, messages: list[BaseMessage], *args: Any, **kwargs: Any) -> Iterator[Any]:
         self.prompts.append(list(messages))
+        self.calls.append(dict(kwargs))
         return super()._stream(messages, *args, **kwargs)
 
 

@@ -18,6 +18,7 @@ from langchain_core.runnables import Runnable, RunnableConfig, RunnableLambda
 from pydantic import BaseModel, ConfigDict, Field
 
 from rag_app.chain.citations import clean_citations
+from rag_app.chain.grammar import citation_grammar
 from rag_app.chain.prompts import (
     answer_prompt,
     chat_prompt,
@@ -340,6 +341,13 @@ class AnswerStage(Runnable[ChainState, Answer]):
             abstain_text=self.abstain_text, passages=passages, question=state.standalone
         )
 
+    def decoding(self, state: ChainState) -> dict[str, Any]:
+        """Per-call arguments for the LLM: the citation grammar, on the local backend."""
+        s = self.parts.settings
+        if not (s.citation_grammar and s.llm_backend == "llamacpp" and state.passages):
+            return {}
+        return {"grammar": citation_grammar(len(state.passages), self.abstain_text)}
+
     def warm_up(self) -> None:
         """Computes the prompt's fixed part (rules and worked example) once, so the first
         question reuses it like every later one; a local model only, for an endpoint it would
@@ -413,7 +421,7 @@ class AnswerStage(Runnable[ChainState, Answer]):
         *_, state = states
         draft = _Draft(self, state)
         if not state.abstain:
-            for message in self.parts.llm.stream(self.messages(state)):
+            for message in self.parts.llm.stream(self.messages(state), **self.decoding(state)):
                 if partial := draft.add(message):
                     yield partial
         yield draft.finish()
@@ -422,7 +430,8 @@ class AnswerStage(Runnable[ChainState, Answer]):
         state = [s async for s in states][-1]
         draft = _Draft(self, state)
         if not state.abstain:
-            async for message in self.parts.llm.astream(self.messages(state)):
+            decoding = self.decoding(state)
+            async for message in self.parts.llm.astream(self.messages(state), **decoding):
                 if partial := draft.add(message):
                     yield partial
         yield draft.finish()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from functools import lru_cache
 from typing import Any
 
 from langchain_community.chat_models import ChatLlamaCpp
@@ -29,7 +30,9 @@ class SerialChatLlamaCpp(ChatLlamaCpp):
     and under `input_token_details["cache_read"]` those whose KV state llama.cpp reused from
     the previous prompt) and, in `response_metadata`, llama.cpp's own prefill and generation
     seconds. ChatLlamaCpp reports none of it, and prefix reuse is only visible in these
-    counters."""
+    counters.
+
+    A call's `grammar` may be GBNF text (`rag_app/chain/grammar.py`); it is compiled here."""
 
     _turn: threading.Lock = PrivateAttr(default_factory=threading.Lock)
 
@@ -43,7 +46,7 @@ class SerialChatLlamaCpp(ChatLlamaCpp):
         if self.streaming:  # ChatLlamaCpp would stream through `_stream`, which takes the turn
             return generate_from_stream(self._stream(messages, stop, run_manager, **kwargs))
         with self._turn:
-            return super()._generate(messages, stop, run_manager, **kwargs)
+            return super()._generate(messages, stop, run_manager, **_compiled(kwargs))
 
     def _stream(
         self,
@@ -57,9 +60,23 @@ class SerialChatLlamaCpp(ChatLlamaCpp):
         with self._turn:
             context = self.client._ctx.ctx
             llama_cpp.llama_perf_context_reset(context)
-            yield from super()._stream(messages, stop, run_manager, **kwargs)
+            yield from super()._stream(messages, stop, run_manager, **_compiled(kwargs))
             llama_cpp.llama_synchronize(context)  # the counters are added up on synchronising
             yield _usage_chunk(llama_cpp.llama_perf_context(context), self.client.n_tokens)
+
+
+def _compiled(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """A `grammar` given as GBNF text, compiled: callers (the chain) stay free of llama_cpp
+    and a grammar is compiled once per text, not once per call."""
+    grammar = kwargs.get("grammar")
+    return {**kwargs, "grammar": _grammar(grammar)} if isinstance(grammar, str) else kwargs
+
+
+@lru_cache(maxsize=32)
+def _grammar(text: str) -> Any:
+    from llama_cpp import LlamaGrammar
+
+    return LlamaGrammar.from_string(text, verbose=False)
 
 
 def _usage_chunk(perf: Any, n_tokens: int) -> ChatGenerationChunk:
