@@ -166,7 +166,7 @@ class SentenceCheck(BaseModel):
     verdict: Literal["supported", "unsupported", "uncited"]
     missing: list[str] = Field(
         default_factory=list,
-        description="Numbers in the sentence that no cited passage contains.",
+        description="Numbers and names in the sentence that no cited passage contains.",
     )
 
 

@@ -17,7 +17,8 @@ MAX_SENTENCES = 4
 
 def citation_grammar(passages: int, abstain_text: str) -> str:
     """Sentences of text that hold no bracket, newline or sentence stop (a stop followed by a
-    letter or digit stays inside: "4.5", "e.g."), each closed by its citations and a stop."""
+    lower-case letter or digit stays inside: "4.5", "e.g", "app.py"; one followed by a capital
+    would start an uncited sentence, "text.This"), each closed by its citations and a stop."""
     if passages < 1:
         raise ValueError("a citation grammar needs at least one passage")
     numbers = " | ".join(json.dumps(str(n)) for n in range(1, passages + 1))
@@ -28,7 +29,7 @@ def citation_grammar(passages: int, abstain_text: str) -> str:
             f"abstain ::= {json.dumps(abstain_text)}",
             'sentence ::= body " " cite+ [.!?]',
             "body ::= [^ \\[\\].!?\\n] bodychar*",
-            "bodychar ::= [^\\[\\].!?\\n] | [.!?] [^ \\[\\]\\n]",
+            "bodychar ::= [^\\[\\].!?\\n] | [.!?] [a-z0-9]",
             f'cite ::= "[" ({numbers}) "]"',
         ]
     )

@@ -10,9 +10,14 @@ Per sentence:
 - **meaning**: the bi-encoder's best cosine between the sentence and a sentence of the cited
   passages (paraphrases that share few words).
 
-The score is the mean of the last two, or 0 when a figure is missing. A sentence that cites
-nothing is `uncited`. Thresholds are settings (`min_support`); a cross-encoder trained for
-the collection is a further signal this module leaves to the zero-label tuning work.
+- **names**: likewise every key term of the sentence (a name, model, product: what
+  `retrieval/coverage.py` finds in a question) must occur in a cited passage or its heading;
+  "GLM-130B" written over a passage about another model is borrowed, not supported.
+
+The score is the mean of the meaning and words signals, or 0 when a figure or name is
+missing. A sentence that cites nothing is `uncited`. Thresholds are settings (`min_support`);
+a cross-encoder trained for the collection is a further signal this module leaves to the
+zero-label tuning work.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ import re
 import numpy as np
 
 from rag_app.protocols import TextEncoder
+from rag_app.retrieval.coverage import key_terms, missing_terms
 from rag_app.text import content_words
 from rag_app.types import Passage, SentenceCheck
 
@@ -94,6 +100,7 @@ class SupportChecker:
 
     def check(self, text: str, passages: list[Passage]) -> list[SentenceCheck]:
         by_number = {p.n: p.text for p in passages}
+        headings = {p.n: f"{p.heading} {p.source}" for p in passages}
         encoded: dict[int, np.ndarray] = {}  # each cited passage's sentences, encoded once
 
         def sentence_vectors(n: int) -> np.ndarray:
@@ -110,7 +117,13 @@ class SupportChecker:
                 checks.append(SentenceCheck(text=plain, verdict="uncited"))
                 continue
             sources = [by_number[n] for n in cited]
+            named = [headings[n] for n in cited]
             missing = missing_figures(plain, sources)
+            missing += [  # names; numbers were checked above, by their own rules
+                t
+                for t in missing_terms(key_terms(plain), sources + named)
+                if t not in missing and not t.isdigit()
+            ]
             words = content_words(plain)
             backed_words = set().union(*(content_words(s) for s in sources))
             lexical = len(words & backed_words) / len(words) if words else 1.0

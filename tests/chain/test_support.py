@@ -73,3 +73,14 @@ def test_a_reply_with_no_supported_sentence_is_withheld(ingested: Settings, repl
     assert answer.abstained and answer.text == ingested.abstain_text
     assert answer.withheld == "no sentence of the reply is supported by the passages it cites"
     assert answer.citations == [] and answer.sentences  # the checks say why
+
+
+def test_a_name_no_cited_passage_holds_makes_the_sentence_unsupported() -> None:
+    checker = SupportChecker(HashingEmbedder(dimension=512), min_support=0.5)
+    passages = [*PASSAGES, Passage(n=3, text="Opening hours.", source="it.md", title="Help Desk")]
+    borrowed = checker.check("The Acme help desk is open from 8:30 am to 5:30 pm [1].", passages)
+    assert borrowed[0].verdict == "unsupported" and borrowed[0].missing == ["Acme"]
+    assert borrowed[0].support == 0.0
+    # A name the cited passage's heading holds is backed by it.
+    headed = checker.check("The Help Desk lists its opening hours [3].", passages)
+    assert headed[0].missing == []
