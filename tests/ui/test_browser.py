@@ -187,7 +187,10 @@ def test_follow_up_and_abstention_keep_the_conversation(page: Any) -> None:
     assert follow_up.inner_text().strip() == "The tool shed is closed on Mondays [1]."
     assert "Opening hours" in page.locator('#sources .rag-source[data-n="1"]').inner_text()
     abstained = ask(page, "What is the capital of France?", answers=3)
-    assert abstained.inner_text().strip() == "The documents do not answer this."
+    # The page shows the refusal naming what the documents do not mention.
+    assert abstained.inner_text().strip() == (
+        'The documents do not answer this. Nothing retrieved mentions "France".'
+    )
     assert "No answer from the documents" in page.locator("#sources .rag-abstained").inner_text()
     assert page.locator('#chatbot [data-testid="user"]').count() == 3
 
