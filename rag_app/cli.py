@@ -154,14 +154,13 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def _gate_in_use(store: Any, settings: Any) -> str:
+    from rag_app.retrieval.pipeline import GateThresholds
     from rag_app.tuning.abstention import stored_calibration
 
     calibration = stored_calibration(store)
     if calibration is None:
-        return (
-            f"dense >= {settings.min_dense_similarity} or words >= "
-            f"{settings.min_word_coverage} (configured; `rag calibrate` fits the collection)"
-        )
+        configured = GateThresholds.configured(settings).describe()
+        return f"{configured} (configured; `rag calibrate` fits the collection)"
     stale = calibration.generation != store.state.generation
     note = " (the collection changed since: `rag calibrate`)" if stale else ""
     return f"{calibration.summary()}, {calibration.calibrated_at}{note}"

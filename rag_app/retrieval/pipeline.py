@@ -76,6 +76,18 @@ class GateThresholds(BaseModel):
         "coverage is not a signal)."
     )
 
+    @classmethod
+    def configured(cls, settings: Settings) -> GateThresholds:
+        """The thresholds a collection has until `rag calibrate` fits its own."""
+        return cls(
+            min_dense_similarity=settings.min_dense_similarity,
+            min_word_coverage=settings.min_word_coverage,
+        )
+
+    def describe(self) -> str:
+        words = "off" if self.min_word_coverage is None else f"{self.min_word_coverage:.2f}"
+        return f"dense >= {self.min_dense_similarity:.3f} or words >= {words}"
+
 
 class Retrieval(BaseModel):
     """What the pipeline found for one question."""
@@ -111,7 +123,7 @@ class Retrieval(BaseModel):
 
 
 COMMON_SHARE = 0.02
-"""A key term held by this share of a collection's children is a topic word there (see _rare):
+"""A key term held by this share of a collection's children is a topic word there (`_asked`):
 on ARAGOG's papers "AI", "NLP", "GPU" and "English"; the names the questions are about
 ("GLM-130B", "CC-NEWS") are held by a handful."""
 
@@ -149,6 +161,18 @@ class Context:
     parents: ParentStore | None
     budget_tokens: int
     count_tokens: CountTokens
+
+
+@dataclass(frozen=True)
+class _Asked:
+    """The question as the gate reads it."""
+
+    terms: list[str]
+    """Its key terms, less those the collection holds everywhere (`COMMON_SHARE`)."""
+    words: set[str]
+    """Its stemmed content words (empty without a vocabulary)."""
+    frequencies: dict[str, int]
+    """The collection's document frequency of each of those words and terms' pieces."""
 
 
 @dataclass(frozen=True)
@@ -190,10 +214,7 @@ class RetrievalPipeline:
         with a `store`, word coverage weighted by its vocabulary and the gate's thresholds as
         calibrated for it (`rag calibrate`), else as configured; no retry when the configured
         fusion is keyword-only already."""
-        gate = (store and stored_thresholds(store.state)) or GateThresholds(
-            min_dense_similarity=settings.min_dense_similarity,
-            min_word_coverage=settings.min_word_coverage,
-        )
+        gate = (store and stored_thresholds(store.state)) or GateThresholds.configured(settings)
         return cls(
             retriever=retriever,
             top_k=settings.top_k,
@@ -219,13 +240,13 @@ class RetrievalPipeline:
         the first `top_k` only."""
         keep = max(keep or 0, self.top_k)
         timings: dict[str, float] = {"retrieve": 0.0, "rerank": 0.0}
-        terms = key_terms(query)
+        asked = self._asked(query)
         hits = self._search(self.retriever, query, expansions, filters, keep, timings)
-        gate, passages = self._assess(query, terms, hits, timings)
+        gate, passages = self._assess(asked, hits, timings)
         retried = False
         if not gate.confident and gate.signal == "rerank" and self.keyword_retriever:
             hits = self._search(self.keyword_retriever, query, expansions, filters, keep, timings)
-            gate, passages = self._assess(query, terms, hits, timings)
+            gate, passages = self._assess(asked, hits, timings)
             retried = True
         elif gate.missing:
             # A named thing the fused ranking missed may still be in the collection: search
@@ -233,7 +254,7 @@ class RetrievalPipeline:
             # leaves fewer of them missing.
             more = [*expansions, " ".join(gate.missing)]
             again = self._search(self.retriever, query, more, filters, keep, timings)
-            second, second_passages = self._assess(query, terms, again, timings)
+            second, second_passages = self._assess(asked, again, timings)
             retried = True
             if len(second.missing) < len(gate.missing):
                 hits, gate, passages = again, second, second_passages
@@ -247,8 +268,24 @@ class RetrievalPipeline:
             timings=timings,
         )
 
+    def _asked(self, query: str) -> _Asked:
+        """What the gate looks for of the question in any ranking: computed once per question,
+        however many rankings the retries assess."""
+        terms = key_terms(query)
+        if self.vocabulary is None:
+            return _Asked(terms, set(), {})
+        words = question_words(query)
+        pieces = {t: stems(WORD.findall(t)) for t in terms}
+        wanted = words | {p for v in pieces.values() for p in v}
+        frequencies = self.vocabulary.document_frequencies(sorted(wanted))
+        # A key term the collection holds everywhere ("AI" across AI papers) is a topic word
+        # there, not a name: passages can be on the question without it.
+        limit = COMMON_SHARE * self.vocabulary.documents
+        rare = [t for t in terms if min(frequencies[p] for p in pieces[t]) < limit]
+        return _Asked(rare, words, frequencies)
+
     def _assess(
-        self, query: str, terms: list[str], hits: list[ScoredChunk], timings: dict[str, float]
+        self, asked: _Asked, hits: list[ScoredChunk], timings: dict[str, float]
     ) -> tuple[Gate, list[Passage]]:
         """The gate over what the chat reads, and the passages it reads (when a context is
         given; else the hits' own text is what is checked)."""
@@ -264,27 +301,13 @@ class RetrievalPipeline:
             texts = [t for h in read for t in (h.chunk.search_text(), h.chunk.source)]
         coverage = math.nan
         if self.vocabulary is not None:
-            words = question_words(query)
-            frequencies = self.vocabulary.document_frequencies(sorted(words))
-            coverage = word_coverage(words, texts, frequencies, self.vocabulary.documents)
+            documents = self.vocabulary.documents
+            coverage = word_coverage(asked.words, texts, asked.frequencies, documents)
         gate = self._score_gate(read, coverage)
-        missing = self._rare(missing_terms(terms, texts))
+        missing = missing_terms(asked.terms, texts)
         confident = gate.confident and not missing
         update = {"coverage": coverage, "missing": missing, "confident": confident}
         return gate.model_copy(update=update), passages
-
-    def _rare(self, terms: list[str]) -> list[str]:
-        """The terms the collection holds in under `COMMON_SHARE` of its children. One it
-        holds everywhere ("AI" across AI papers) is a topic word here, not a name: passages
-        can be on the question without it."""
-        if self.vocabulary is None or not terms:
-            return terms
-        pieces = {t: stems(WORD.findall(t)) for t in terms}
-        frequencies = self.vocabulary.document_frequencies(
-            sorted({p for v in pieces.values() for p in v})
-        )
-        limit = COMMON_SHARE * self.vocabulary.documents
-        return [t for t in terms if min(frequencies[p] for p in pieces[t]) < limit]
 
     def _score_gate(self, read: list[ScoredChunk], coverage: float) -> Gate:
         if not read:

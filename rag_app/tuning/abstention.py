@@ -13,7 +13,6 @@ The zero-label work's generated questions are a better positive set; `positives`
 
 from __future__ import annotations
 
-import json
 import math
 import random
 import re
@@ -75,10 +74,8 @@ class GateCalibration(BaseModel):
     swapped_refused: float = Field(description="Share of them refused for the missing name.")
 
     def summary(self) -> str:
-        t = self.thresholds
-        words = "off" if t.min_word_coverage is None else f"{t.min_word_coverage:.2f}"
         return (
-            f"dense >= {t.min_dense_similarity:.3f} or words >= {words}; lets through "
+            f"{self.thresholds.describe()}; lets through "
             f"{_pct(self.own_accepted)} of {self.own} own questions, "
             f"{_pct(self.off_topic_accepted)} of {self.off_topic} off-topic; refuses "
             f"{_pct(self.swapped_refused)} of {self.swapped} with a foreign name"
@@ -151,11 +148,7 @@ def calibrate(
     scored = [raw.run(q) for q in negatives]
     dense = [r.best("dense") for r in scored]
     coverage = [r.gate.coverage for r in scored]
-    configured = GateThresholds(
-        min_dense_similarity=settings.min_dense_similarity,
-        min_word_coverage=settings.min_word_coverage,
-    )
-    thresholds = configured
+    thresholds = GateThresholds.configured(settings)
     if len(negatives) >= MIN_NEGATIVES and not any(map(math.isnan, dense + coverage)):
         min_words = threshold_above(coverage, OFF_TOPIC_SHARE)
         thresholds = GateThresholds(
@@ -193,7 +186,7 @@ def calibrate(
 
 def stored_calibration(store: CollectionStore) -> GateCalibration | None:
     stored = store.state.meta(CALIBRATION_KEY)
-    return GateCalibration.model_validate(json.loads(stored)) if stored else None
+    return GateCalibration.model_validate_json(stored) if stored else None
 
 
 def calibrate_collection(settings: Settings) -> GateCalibration | None:
