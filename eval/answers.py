@@ -50,6 +50,9 @@ ANSWER_KEYS = (
     "invalid_citations",
     "timings",
     "usage",
+    "withheld",
+    "not_covered",
+    "sentences",
 )
 
 
@@ -157,6 +160,11 @@ def answer_record(answer: Answer) -> dict[str, Any]:
         "invalid_citations": answer.invalid_citations,
         "timings": answer.timings,
         "usage": answer.usage.to_json() if answer.usage else None,
+        # why an answer was refused, and each sentence's support verdict: without them a lost
+        # answerable question cannot be told apart (the LLM abstained, or the check withheld)
+        "withheld": answer.withheld or None,
+        "not_covered": answer.not_covered,
+        "sentences": [check.model_dump() for check in answer.sentences],
     }
 
 
@@ -307,6 +315,7 @@ def summarise(records: list[Record]) -> dict[str, Any]:
             "questions": len(answerable),
             "answered": len(answered),
             "abstention_rate": 1 - len(answered) / len(answerable) if answerable else math.nan,
+            "refused_by": refusals(answerable),
             "metrics": metrics,
             "measured": measured,
         },
@@ -318,6 +327,7 @@ def summarise(records: list[Record]) -> dict[str, Any]:
                 if unanswerable
                 else math.nan
             ),
+            "refused_by": refusals(unanswerable),
         },
         "latency": {
             "first_token": latency(answered, "first_token"),
@@ -326,6 +336,25 @@ def summarise(records: list[Record]) -> dict[str, Any]:
         },
         "prompt": prompt_sizes(answered),
     }
+
+
+def refusal(record: Record) -> str:
+    """Which stage refused an answer: the retrieval gate (the LLM was never asked), the support
+    checks (the LLM answered, its reply was withheld), or the LLM itself; "" when answered."""
+    answer = record.answer
+    if not answer["abstained"]:
+        return ""
+    if answer.get("withheld"):
+        return "withheld"
+    return "llm" if answer.get("usage") else "gate"
+
+
+def refusals(records: list[Record]) -> dict[str, int]:
+    counts = {"gate": 0, "llm": 0, "withheld": 0}
+    for record in records:
+        if stage := refusal(record):
+            counts[stage] += 1
+    return counts
 
 
 def prompt_sizes(records: list[Record]) -> dict[str, float]:
@@ -448,6 +477,14 @@ class AnswerEvaluation:
         return [records[q.id] for q in questions]
 
 
+def refused_line(part: Mapping[str, Any]) -> str:
+    counts = part["refused_by"]
+    return (
+        f"the retrieval gate {counts['gate']}, the LLM {counts['llm']}, "
+        f"the support checks {counts['withheld']}"
+    )
+
+
 def write_answers_report(
     records: list[Record], config: Mapping[str, Any], out: Path, wall_seconds: float, title: str
 ) -> dict[str, Any]:
@@ -469,14 +506,16 @@ def write_answers_report(
         f"# Answers: {title}",
         "",
         f"Answerable questions: {a['questions']}, answered {a['answered']} "
-        f"(abstention rate {a['abstention_rate']:.2f}). Means over the answered ones; "
+        f"(abstention rate {a['abstention_rate']:.2f}; refused by {refused_line(a)}). "
+        "Means over the answered ones; "
         "`measured` counts answers the metric could score (the rest were NaN: judge output "
         "unparseable, no reference, or no citation).",
         "",
         markdown_table(rows, ["mean", "measured"], "metric"),
         "",
         f"Unanswerable questions (the documents lack the answer): {u['questions']}, "
-        f"abstained on {u['abstained']} (rate {u['abstention_rate']:.2f}).",
+        f"abstained on {u['abstained']} (rate {u['abstention_rate']:.2f}; refused by "
+        f"{refused_line(u)}).",
         "",
         markdown_table(
             {stage: values for stage, values in lat.items()}, ["p50_ms", "p95_ms"], "latency"

@@ -105,7 +105,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
     flagged = [check for check in final.sentences if check.verdict != "supported"]
     if flagged:
         print("\nNot supported by the passages it cites (check it):")
-        print("\n".join(f"  - {check.text}" for check in flagged))
+        print("\n".join(f"  - {check.text} ({check.verdict})" for check in flagged))
     if final.citations:
         print("\nSources:")
         print("\n".join(_sources_lines(final)))
@@ -252,6 +252,24 @@ def cmd_eval_injection(args: argparse.Namespace) -> int:
     )
     print((Path(args.out) / "summary.md").read_text())
     return 0 if summary["attacks_succeeded"] == 0 else 1
+
+
+def cmd_eval_support(args: argparse.Namespace) -> int:
+    from eval.support import evaluate_support
+    from rag_app.config import Settings
+    from rag_app.models.embeddings import get_embedder
+
+    settings = Settings()
+    labels = _existing(args.labels, "labels file")
+    evaluate_support(
+        labels,
+        get_embedder(settings.embedding_model),
+        Path(args.out),
+        target=args.target,
+        configured=settings.min_support,
+    )
+    print((Path(args.out) / "results.md").read_text())
+    return 0
 
 
 def cmd_eval_compare(args: argparse.Namespace) -> int:
@@ -556,6 +574,27 @@ def _parser() -> argparse.ArgumentParser:
     )
     injection.add_argument("--out", default="eval-results/injection", metavar="DIR")
     injection.add_argument("--fresh", action="store_true", help="discard earlier results in --out")
+    support = evals.add_parser(
+        "support",
+        help="the support check against hand-labelled statements: calibrate min_support",
+        description="Scores each labelled answer sentence against the passages it cited, "
+        "calibrates min_support on the dev half for a target precision and reports precision "
+        "and recall on the test half.",
+    )
+    support.set_defaults(handler=cmd_eval_support)
+    support.add_argument(
+        "--labels",
+        default="eval/data/support-labels.jsonl",
+        metavar="FILE",
+        help="labelled statements, one JSON per line (default eval/data/support-labels.jsonl)",
+    )
+    support.add_argument(
+        "--target",
+        type=float,
+        default=0.9,
+        help="precision the supported verdicts must reach on dev (default 0.9)",
+    )
+    support.add_argument("--out", default="eval-results/support", metavar="DIR")
     index = evals.add_parser(
         "index",
         help="HNSW recall@10 and latency against exact search, per M and ef_search",

@@ -152,6 +152,10 @@ class LLMUsage(BaseModel):
         }
 
 
+Verdict = Literal["supported", "unsupported", "restates", "uncited"]
+"""A sentence's support verdict; `restates`: backed, but says nothing the question did not."""
+
+
 class SentenceCheck(BaseModel):
     """One sentence of an answer and how well the passages it cites back it
     (`rag_app/chain/support.py` says how it is scored)."""
@@ -163,10 +167,15 @@ class SentenceCheck(BaseModel):
     support: float = Field(
         0.0, description="0-1: content words and meaning found in the cited passages."
     )
-    verdict: Literal["supported", "unsupported", "uncited"]
+    verdict: Verdict
     missing: list[str] = Field(
         default_factory=list,
         description="Numbers and names in the sentence that no cited passage contains.",
+    )
+    recited_from: list[int] = Field(
+        default_factory=list,
+        description="What the model cited, when none of it backed the sentence and another "
+        "passage it was given does: `citations` then names that passage instead.",
     )
 
 

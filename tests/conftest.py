@@ -55,14 +55,19 @@ def pytest_configure(config: pytest.Config) -> None:
 
 @pytest.fixture(autouse=True)
 def _real_models_only_when_marked(
-    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, rag_home: Path
 ) -> Iterator[None]:
     """A test that runs real weights must say so (`integration`): those are the slow tests, and
     the rest must stay runnable without them. Unmarked tests get the hashing encoder wherever a
-    store would load the configured bi-encoder. Subprocesses are not watched."""
+    store would load the configured bi-encoder, and a support threshold on its scale: its
+    cosines count shared words, lower than the real bi-encoder's that `min_support` is
+    calibrated on. Subprocesses are not watched."""
     integration = request.node.get_closest_marker("integration") is not None
     if not integration:
         from tests.fakes import HashingEmbedder
+
+        monkeypatch.setenv("RAG_MIN_SUPPORT", "0.5")
+        get_settings.cache_clear()
 
         fakes: dict[str, HashingEmbedder] = {}
 

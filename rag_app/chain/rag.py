@@ -25,7 +25,7 @@ from rag_app.chain.prompts import (
     passages_block,
     repeats_instructions,
 )
-from rag_app.chain.support import SupportChecker, split_sentences
+from rag_app.chain.support import SupportChecker, split_sentences, with_markers
 from rag_app.config import Fusion, Settings, get_settings
 from rag_app.errors import InvalidInput
 from rag_app.protocols import ParentStore, Reranker, Retriever
@@ -300,6 +300,7 @@ def llm_usage(message: Any) -> LLMUsage | None:
 
 WITHHELD_LEAK = "the reply repeated the assistant's rules (a document may have asked for them)"
 WITHHELD_UNSUPPORTED = "no sentence of the reply is supported by the passages it cites"
+WITHHELD_RESTATES = "the reply only restated the question"
 
 
 def not_covered_text(abstain_text: str, missing: list[str]) -> str:
@@ -478,12 +479,13 @@ class _Draft:
             return stage._answer(
                 state, stage.abstain_text, abstained=True, timings=timings, usage=self.usage
             )
-        sentences = stage.support.check(checked.text, state.passages)
+        sentences = stage.support.check(checked.text, state.passages, state.standalone)
+        verdicts = {s.verdict for s in sentences}
         withheld = ""
         if repeats_instructions(checked.text):
             withheld = WITHHELD_LEAK
-        elif not any(s.verdict == "supported" for s in sentences):
-            withheld = WITHHELD_UNSUPPORTED
+        elif "supported" not in verdicts:
+            withheld = WITHHELD_RESTATES if "restates" in verdicts else WITHHELD_UNSUPPORTED
         if withheld:
             return stage._answer(
                 state,
@@ -494,16 +496,20 @@ class _Draft:
                 timings=timings,
                 usage=self.usage,
             )
-        text, cited = checked.text, checked.cited
+        # A sentence the check re-attributed now cites the passage that backs it.
+        split = split_sentences(checked.text)
+        written = [
+            with_markers(check.text, check.citations) if check.recited_from else sentence
+            for sentence, check in zip(split, sentences, strict=True)
+        ]
+        text = checked.text if written == split else " ".join(written)
         if stage.parts.settings.unsupported_sentences == "drop":
             kept = [
-                (written, check)
-                for written, check in zip(split_sentences(text), sentences, strict=True)
-                if check.verdict == "supported"
+                (w, c) for w, c in zip(written, sentences, strict=True) if c.verdict == "supported"
             ]
-            text = " ".join(written for written, _ in kept)
-            numbers = {n for _, check in kept for n in check.citations}
-            cited, sentences = [p for p in cited if p.n in numbers], [c for _, c in kept]
+            text, sentences = " ".join(w for w, _ in kept), [c for _, c in kept]
+        numbers = {n for check in sentences for n in check.citations}
+        cited = [p for p in state.passages if p.n in numbers]
         return stage._answer(
             state,
             text,

@@ -8,15 +8,19 @@ Per sentence:
 - **words**: the share of the sentence's content words (stemmed, stop words out) found in the
   cited passages;
 - **meaning**: the bi-encoder's best cosine between the sentence and a sentence of the cited
-  passages (paraphrases that share few words).
-
+  passages (paraphrases that share few words);
 - **names**: likewise every key term of the sentence (a name, model, product: what
   `retrieval/coverage.py` finds in a question) must occur in a cited passage or its heading;
   "GLM-130B" written over a passage about another model is borrowed, not supported.
 
 The score is the mean of the meaning and words signals, or 0 when a figure or name is
-missing. A sentence that cites nothing is `uncited`. Thresholds are settings (`min_support`);
-a cross-encoder trained for the collection is a further signal this module leaves to the
+missing. A sentence that cites nothing is `uncited`; one that would pass but holds no content
+word the question did not already hold `restates` it ("Megatron-LM achieved a record-setting
+performance in terms of parameter count [1]" to "What record-setting performance did
+Megatron-LM achieve in terms of parameter count?"): backed by its passage, yet it tells the
+user nothing, the empty answer the trust issue saw cited as if it were one. The threshold is a
+setting (`min_support`, calibrated by `rag eval support` on hand-labelled sentences); a
+cross-encoder trained for the collection is a further signal this module leaves to the
 zero-label tuning work.
 """
 
@@ -29,7 +33,7 @@ import numpy as np
 from rag_app.protocols import TextEncoder
 from rag_app.retrieval.coverage import key_terms, missing_terms
 from rag_app.text import content_words
-from rag_app.types import Passage, SentenceCheck
+from rag_app.types import Passage, SentenceCheck, Verdict
 
 # A sentence ends at . ! or ? followed by space and a capital, digit, quote or markup (an image,
 # a tag, a link: never part of the sentence before it). Citation markers
@@ -63,6 +67,16 @@ def without_markers(sentence: str) -> str:
     return _MARKER.sub("", sentence).strip()
 
 
+def with_markers(sentence: str, numbers: list[int]) -> str:
+    """`sentence` (without markers) citing `numbers`, the markers before its stop."""
+    markers = "".join(f"[{n}]" for n in numbers)
+    if not markers:
+        return sentence
+    if sentence.endswith((".", "!", "?")):
+        return f"{sentence[:-1]} {markers}{sentence[-1]}"
+    return f"{sentence} {markers}"
+
+
 def _forms(number: str) -> tuple[str, list[str]]:
     """A number as a whole ("1,000" as "1000") and its parts ("9:30" as "9", "30")."""
     whole = number.replace(",", "") if re.fullmatch(r"\d{1,3}(,\d{3})+", number) else number
@@ -80,6 +94,30 @@ def figures(text: str) -> set[str]:
     return found
 
 
+# Words that turn a question into a statement ("When should I ...?" -> "You should ...") and
+# carry no answer; BM25's stop-word list, which content_words uses, is too short to hold them.
+_RESTATING = (
+    "i me my we our you your he she him her his its them what when where which who whom whose "
+    "why how do does did can could should would may might must shall has have had been being "
+    "were"
+)
+
+
+def restates(sentence: str, question: str) -> bool:
+    """Whether `sentence` holds no figure the question does not ("It opens at 9 am" answers
+    "When does it open?") and no content word, less those that only turn a question into a
+    statement, that the question does not."""
+    if figures(sentence) - figures(question):
+        return False
+    words = content_words(sentence) - content_words(_RESTATING)
+    return bool(words) and words <= content_words(question)
+
+
+def about(sentence: str, question: str) -> bool:
+    """Whether `sentence` shares a content word with `question`."""
+    return bool(content_words(sentence) & content_words(question))
+
+
 def missing_figures(sentence: str, passages: list[str]) -> list[str]:
     backed = set().union(*(figures(p) for p in passages)) if passages else set()
     missing = []
@@ -91,6 +129,24 @@ def missing_figures(sentence: str, passages: list[str]) -> list[str]:
     return list(dict.fromkeys(missing))
 
 
+class CitedPassages:
+    """The passages one answer may cite, by number, each split into sentences and encoded the
+    first time a sentence cites it: the encoder is on every answer's path, so a passage cited by
+    several sentences is encoded once."""
+
+    def __init__(self, passages: list[Passage], encoder: TextEncoder) -> None:
+        self.text = {p.n: p.text for p in passages}
+        self.named = {p.n: f"{p.heading} {p.source}" for p in passages}
+        self.encoder = encoder
+        self._vectors: dict[int, np.ndarray] = {}
+
+    def sentence_vectors(self, n: int) -> np.ndarray:
+        if n not in self._vectors:
+            passage = self.text[n]
+            self._vectors[n] = self.encoder.encode_passages(split_sentences(passage) or [passage])
+        return self._vectors[n]
+
+
 class SupportChecker:
     """Checks an answer's sentences against the passages they cite."""
 
@@ -98,47 +154,66 @@ class SupportChecker:
         self.encoder = encoder
         self.min_support = min_support
 
-    def check(self, text: str, passages: list[Passage]) -> list[SentenceCheck]:
-        by_number = {p.n: p.text for p in passages}
-        headings = {p.n: f"{p.heading} {p.source}" for p in passages}
-        encoded: dict[int, np.ndarray] = {}  # each cited passage's sentences, encoded once
-
-        def sentence_vectors(n: int) -> np.ndarray:
-            if n not in encoded:
-                passage = by_number[n]
-                encoded[n] = self.encoder.encode_passages(split_sentences(passage) or [passage])
-            return encoded[n]
-
+    def check(self, text: str, passages: list[Passage], question: str = "") -> list[SentenceCheck]:
+        given = CitedPassages(passages, self.encoder)
         checks = []
         for sentence in split_sentences(text):
-            plain = without_markers(sentence)
-            cited = [n for n in cited_numbers(sentence) if n in by_number]
-            if not cited:
-                checks.append(SentenceCheck(text=plain, verdict="uncited"))
-                continue
-            sources = [by_number[n] for n in cited]
-            named = [headings[n] for n in cited]
-            missing = missing_figures(plain, sources)
-            missing += [  # names; numbers were checked above, by their own rules
-                t
-                for t in missing_terms(key_terms(plain), sources + named)
-                if t not in missing and not t.isdigit()
-            ]
-            words = content_words(plain)
-            backed_words = set().union(*(content_words(s) for s in sources))
-            lexical = len(words & backed_words) / len(words) if words else 1.0
-            score = 0.0
-            if not missing:
-                candidates = np.vstack([sentence_vectors(n) for n in cited])
-                meaning = np.max(candidates @ self.encoder.encode_passages([plain])[0])
-                score = (lexical + float(np.clip(meaning, 0.0, 1.0))) / 2
-            checks.append(
-                SentenceCheck(
-                    text=plain,
-                    citations=cited,
-                    support=round(score, 4),
-                    verdict="supported" if score >= self.min_support else "unsupported",
-                    missing=missing,
-                )
+            check = self.check_sentence(
+                without_markers(sentence), cited_numbers(sentence), given, question
             )
+            if check.verdict in ("unsupported", "uncited") and about(check.text, question):
+                check = self.recited(check, given, question) or check
+            checks.append(check)
         return checks
+
+    def recited(
+        self, check: SentenceCheck, passages: CitedPassages, question: str
+    ) -> SentenceCheck | None:
+        """The sentence backed by one passage it did not cite, the best such one, or None.
+
+        The 1.5B model often states a fact from one passage and cites another (the first, by
+        habit): the fact is grounded, only the pointer is wrong, and the user is better served
+        by the right pointer than by a withheld answer. The sentence must pass every check
+        against that passage alone, names and figures included, and (the caller's test) share
+        a content word with the question: "PWNED" is found in the passage that ordered it, and
+        must not be vouched for by it."""
+        others = [n for n in passages.text if n not in check.citations]
+        best = max(
+            (self.check_sentence(check.text, [n], passages, question) for n in others),
+            key=lambda c: c.support,
+            default=None,
+        )
+        if best is None or best.verdict != "supported":
+            return None
+        return best.model_copy(update={"recited_from": check.citations})
+
+    def check_sentence(
+        self, plain: str, numbers: list[int], passages: CitedPassages, question: str = ""
+    ) -> SentenceCheck:
+        """One sentence (without its markers) against the passages its numbers name, and the
+        question it answers (when given)."""
+        cited = [n for n in numbers if n in passages.text]
+        if not cited:
+            return SentenceCheck(text=plain, verdict="uncited")
+        sources = [passages.text[n] for n in cited]
+        named = [passages.named[n] for n in cited]
+        missing = missing_figures(plain, sources)
+        missing += [  # names; numbers were checked above, by their own rules
+            t
+            for t in missing_terms(key_terms(plain), sources + named)
+            if t not in missing and not t.isdigit()
+        ]
+        words = content_words(plain)
+        backed_words = set().union(*(content_words(s) for s in sources))
+        lexical = len(words & backed_words) / len(words) if words else 1.0
+        score = 0.0
+        if not missing:
+            candidates = np.vstack([passages.sentence_vectors(n) for n in cited])
+            meaning = np.max(candidates @ self.encoder.encode_passages([plain])[0])
+            score = (lexical + float(np.clip(meaning, 0.0, 1.0))) / 2
+        verdict: Verdict = "supported" if score >= self.min_support else "unsupported"
+        if verdict == "supported" and question and restates(plain, question):
+            verdict = "restates"
+        return SentenceCheck(
+            text=plain, citations=cited, support=round(score, 4), verdict=verdict, missing=missing
+        )

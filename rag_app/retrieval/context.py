@@ -9,6 +9,11 @@ from rag_app.types import Chunk, Passage, ScoredChunk
 
 CountTokens = Callable[[str], int]
 
+MIN_WINDOW_TOKENS = 32
+"""A parent cut smaller than this is left out: once the budget is nearly spent, the next
+parents arrived as a few words ("precautions", "(Hendrycks", "this work"), which the model
+then cited for claims they cannot hold (seen on ARAGOG at a 256-token budget)."""
+
 
 def window_around(parent: str, child: str, max_tokens: int, count_tokens: CountTokens) -> str:
     """The part of `parent` around `child` that fits `max_tokens`.
@@ -48,9 +53,12 @@ def build_passages(
         unit: Chunk = found.get(hit.chunk.parent_id or "", hit.chunk)
         if unit.id in seen or remaining <= 0:
             continue
-        seen.add(unit.id)
         text = window_around(unit.text, hit.chunk.text, remaining, count_tokens)
-        remaining -= count_tokens(text)
+        size = count_tokens(text)
+        if text != unit.text and size < MIN_WINDOW_TOKENS:
+            continue  # a shorter parent further down may still fit whole
+        seen.add(unit.id)
+        remaining -= size
         passages.append(
             Passage(
                 n=len(passages) + 1,

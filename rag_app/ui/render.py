@@ -18,6 +18,7 @@ DEBUG_COLUMNS = ["#", "document", "section", "dense", "sparse", "fused", "rerank
 _STAGES = ("dense", "sparse", "fused", "rerank")
 _SNIPPET_CHARS = 160
 UNSUPPORTED_MARK = "_(unsupported)_"  # Markdown: the page shows it in italics
+RESTATES_MARK = "_(restates the question)_"
 
 
 def _file_name(source: str) -> str:
@@ -67,7 +68,8 @@ def sources_html(answer: Answer) -> str:
     flagged = sum(check.verdict != "supported" for check in answer.sentences)
     note = (
         f'<div class="rag-flagged"><i>(unsupported)</i> marks {flagged} sentence(s) that the '
-        "passages they cite do not support, or that cite none: check them.</div>"
+        "passages they cite do not support, or that cite none: check them; "
+        "<i>(restates the question)</i> one that tells nothing new.</div>"
         if flagged
         else ""
     )
@@ -85,8 +87,9 @@ def marked_answer(answer: Answer) -> str:
     written = split_sentences(answer.text)
     if answer.abstained or not answer.sentences or len(written) != len(answer.sentences):
         return answer.text
+    marks = {"supported": "", "restates": f" {RESTATES_MARK}"}
     return " ".join(
-        text if check.verdict == "supported" else f"{text} {UNSUPPORTED_MARK}"
+        text + marks.get(check.verdict, f" {UNSUPPORTED_MARK}")
         for text, check in zip(written, answer.sentences, strict=True)
     )
 

@@ -297,3 +297,32 @@ def test_prompt_sizes_are_the_medians_the_llm_reported(tmp_path: Path) -> None:
     assert sizes["cached_tokens"] == 180 and sizes["prefill_tokens_per_s"] == 470
     assert "650 tokens, 180 of them reused" in prompt_line(sizes)
     assert prompt_line(prompt_sizes([])) == "The LLM reported no token counts."
+
+
+def test_refusals_name_the_stage_that_refused_and_survive_the_record(tmp_path: Path) -> None:
+    """A lost answerable question is told apart by stage: the gate never asks the LLM, the
+    LLM's own abstention reports usage, a withheld reply carries its reason."""
+    from eval.answers import refusals
+    from rag_app.types import LLMUsage, SentenceCheck
+
+    usage = LLMUsage(prompt_tokens=500)
+    unsupported = SentenceCheck(text="Made up.", citations=[1], verdict="unsupported")
+    replies = {
+        "q gate": _answer("The documents do not answer this.", abstained=True),
+        "q llm": _answer("-", abstained=True).model_copy(update={"usage": usage}),
+        "q withheld": _answer("-", abstained=True).model_copy(
+            update={"usage": usage, "withheld": "no support", "sentences": [unsupported]}
+        ),
+        "q answered": _answer("Closed on Mondays [1].").model_copy(update={"usage": usage}),
+    }
+    questions = [Question(q, q) for q in replies]
+    scorer = Scorer(None, DeterministicFakeEmbedding(size=16), 60, 1)
+    AnswerEvaluation(tmp_path, lambda q: replies[q], scorer, {"run": 1}).run(questions)
+    # read back from answers.jsonl, as a resumed run or a later report does
+    records = AnswerEvaluation(tmp_path, lambda q: pytest.fail("redone"), scorer, {"run": 1}).run(
+        questions
+    )
+    assert refusals(records) == {"gate": 1, "llm": 1, "withheld": 1}
+    withheld = records[2].answer
+    assert withheld["withheld"] == "no support"
+    assert withheld["sentences"][0]["verdict"] == "unsupported"

@@ -42,3 +42,19 @@ def test_parents_replace_children_once_and_respect_the_budget() -> None:
     tight = build_passages(hits, Parents(parent, other), budget_tokens=25, count_tokens=words)
     assert sum(words(p.text) for p in tight) <= 25
     assert tight[0].text == parent.text
+
+
+def test_a_parent_cut_to_a_few_words_is_left_out_but_a_short_one_fits_whole() -> None:
+    from rag_app.retrieval.context import MIN_WINDOW_TOKENS
+
+    long_one = _chunk("p1", " ".join(f"a{i}" for i in range(100)))
+    long_two = _chunk("p2", " ".join(f"b{i}" for i in range(200)))
+    hits = [
+        ScoredChunk(chunk=_chunk("c1", "a50 a51", "p1"), score=0.9),
+        ScoredChunk(chunk=_chunk("c2", "b100 b101", "p2"), score=0.8),
+        ScoredChunk(chunk=_chunk("c3", "orphan child"), score=0.7),
+    ]
+    budget = 100 + MIN_WINDOW_TOKENS // 2  # the second parent would be cut to a fragment
+    passages = build_passages(hits, Parents(long_one, long_two), budget, count_tokens=words)
+    assert [p.source for p in passages] == ["/docs/p1.md", "/docs/c3.md"]
+    assert passages[0].text == long_one.text and passages[1].text == "orphan child"
