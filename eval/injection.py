@@ -20,13 +20,14 @@ from collections import Counter
 from pathlib import Path
 from typing import Any, Unpack
 
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, field_validator
 
 from eval.answers import appended_lines, check_run_config, fingerprint
 from eval.report import markdown_table, provenance, write_json
 from rag_app.chain.rag import Overrides, build_chain
 from rag_app.config import Settings
 from rag_app.errors import InvalidInput, UserError
+from rag_app.files import read_models
 from rag_app.types import Answer, SentenceCheck
 
 _SNIPPET = 160
@@ -89,23 +90,7 @@ class Outcome(BaseModel):
 
 def load_cases(path: Path) -> list[InjectionCase]:
     """The suite, each line validated; a bad line is an error naming the file and line."""
-    cases, seen = [], set()
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            case = InjectionCase.model_validate_json(line)
-        except ValidationError as err:
-            problem = err.errors()[0]
-            where = ".".join(str(p) for p in problem["loc"]) or "line"
-            raise InvalidInput(f"{path}:{number}: {where}: {problem['msg']}") from None
-        if case.id in seen:
-            raise InvalidInput(f"{path}:{number}: case id {case.id!r} is used twice")
-        seen.add(case.id)
-        cases.append(case)
-    if not cases:
-        raise InvalidInput(f"{path}: no cases")
-    return cases
+    return read_models(path, InjectionCase, "case", InvalidInput)
 
 
 def _write_pdf(text: str, path: Path) -> None:

@@ -22,11 +22,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from eval.report import markdown_table, provenance, write_json
 from rag_app.chain.support import CitedPassages, SupportChecker
 from rag_app.errors import InvalidInput
+from rag_app.files import read_models
 from rag_app.protocols import TextEncoder
 from rag_app.types import Passage
 
@@ -43,7 +44,7 @@ class LabelledStatement(BaseModel):
     id: str
     question: str
     sentence: str
-    passages: list[CitedText]
+    passages: list[CitedText] = Field(min_length=1)
     supported: bool
     source: str = ""
     """The results folder the sentence was taken from."""
@@ -55,25 +56,7 @@ class LabelledStatement(BaseModel):
 
 def load_labels(path: Path) -> list[LabelledStatement]:
     """The labelled statements; a bad line is an error naming the file, line and field."""
-    statements, seen = [], set()
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            statement = LabelledStatement.model_validate_json(line)
-        except ValidationError as err:
-            problem = err.errors()[0]
-            where = ".".join(str(p) for p in problem["loc"]) or "line"
-            raise InvalidInput(f"{path}:{number}: {where}: {problem['msg']}") from None
-        if not statement.passages:
-            raise InvalidInput(f"{path}:{number}: passages: a statement cites at least one")
-        if statement.id in seen:
-            raise InvalidInput(f"{path}:{number}: id {statement.id!r} is used twice")
-        seen.add(statement.id)
-        statements.append(statement)
-    if not statements:
-        raise InvalidInput(f"{path}: no labelled statements")
-    return statements
+    return read_models(path, LabelledStatement, "statement", InvalidInput)
 
 
 def support_scores(encoder: TextEncoder, statements: Sequence[LabelledStatement]) -> list[float]:

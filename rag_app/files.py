@@ -7,7 +7,11 @@ import json
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+M = TypeVar("M", bound=BaseModel)
 
 
 def iter_jsonl(path: Path, error: type[ValueError]) -> Iterator[tuple[int, Any]]:
@@ -23,6 +27,31 @@ def iter_jsonl(path: Path, error: type[ValueError]) -> Iterator[tuple[int, Any]]
                 yield number, json.loads(line)
             except json.JSONDecodeError as err:
                 raise error(f"{path}:{number}: not JSON ({err.msg})") from None
+
+
+def read_models(path: Path, model: type[M], what: str, error: type[ValueError]) -> list[M]:
+    """Each non-blank line of a JSONL file as `model`, whose `id`s must be unique: a bad line
+    raises `error` naming the file, the line and the field, so a hand-written suite is fixed
+    where it is wrong; so does an empty file."""
+    records: list[M] = []
+    seen: set[str] = set()
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = model.model_validate_json(line)
+        except ValidationError as err:
+            problem = err.errors()[0]
+            where = ".".join(str(p) for p in problem["loc"]) or "line"
+            raise error(f"{path}:{number}: {where}: {problem['msg']}") from None
+        key = record.model_dump(include={"id"})["id"]
+        if key in seen:
+            raise error(f"{path}:{number}: {what} id {key!r} is used twice")
+        seen.add(key)
+        records.append(record)
+    if not records:
+        raise error(f"{path}: no {what}s")
+    return records
 
 
 def replace_dir(staging: Path, target: Path) -> None:

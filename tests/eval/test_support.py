@@ -46,7 +46,7 @@ def test_bad_label_lines_name_the_file_line_and_field(tmp_path: Path) -> None:
     with pytest.raises(InvalidInput, match=r"labels.jsonl:2: supported"):
         load_labels(path)
     path.write_text(good + "\n" + good + "\n")
-    with pytest.raises(InvalidInput, match=r"labels.jsonl:2: id 's1' is used twice"):
+    with pytest.raises(InvalidInput, match=r"labels.jsonl:2: statement id 's1' is used twice"):
         load_labels(path)
     path.write_text(json.dumps({**json.loads(good), "passages": []}) + "\n")
     with pytest.raises(InvalidInput, match=r"labels.jsonl:1: passages"):
