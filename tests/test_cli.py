@@ -109,7 +109,7 @@ def test_ask_json_end_to_end_with_the_tiny_llm(docs_dir: Path, rag_home: Path) -
     keys |= {"timings", "usage"}
     assert set(answer) == keys
     for check in answer["sentences"]:  # the support check of each sentence
-        assert set(check) == {"text", "citations", "support", "verdict", "missing"}
+        assert set(check) == {"text", "citations", "support", "verdict", "missing", "recited_from"}
     assert answer["timings"]["retrieve"] > 0
     assert answer["timings"]["llm"] >= answer["timings"]["first_token"] > 0
     usage = answer["usage"]  # one fresh process: nothing cached before the first prompt
