@@ -103,12 +103,21 @@ _RESTATING = (
 )
 
 
+_POLARITY = re.compile(r"\b(?:yes|no|not|never|none|nothing|cannot)\b|n't\b", re.IGNORECASE)
+
+
+def _polarity(text: str) -> set[str]:
+    return {word.lower() for word in _POLARITY.findall(text)}
+
+
 def restates(sentence: str, question: str) -> bool:
     """Whether `sentence` holds no figure the question does not ("It opens at 9 am" answers
-    "When does it open?") and no content word, less those that only turn a question into a
-    statement, that the question does not."""
+    "When does it open?"), no yes, no or negation it does not, and no content word, less those
+    that only turn a question into a statement, that the question does not."""
     if figures(sentence) - figures(question):
         return False
+    if _polarity(sentence) - _polarity(question):
+        return False  # "No, you do not need a GPU" answers "Do I need a GPU?"
     words = content_words(sentence) - content_words(_RESTATING)
     return bool(words) and words <= content_words(question)
 

@@ -2,7 +2,7 @@ import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
 from rag_app.chain.rag import build_chain
-from rag_app.chain.support import SupportChecker, missing_figures, split_sentences
+from rag_app.chain.support import SupportChecker, missing_figures, restates, split_sentences
 from rag_app.config import Settings
 from rag_app.types import Passage
 from tests.fakes import HashingEmbedder
@@ -121,6 +121,11 @@ def test_a_backed_sentence_that_only_restates_the_question_is_not_an_answer() ->
     )
     assert (echo.verdict, answer.verdict) == ("restates", "supported")
     assert echo.support >= 0.5  # backed by its passage: restating is a verdict of its own
+    # Yes, no or a negation answers a yes/no question, in the question's own words.
+    desk = "Is the help desk open on Mondays?"
+    assert not restates("Yes, the help desk is open on Mondays.", desk)
+    assert not restates("No, the help desk isn't open on Mondays.", desk)
+    assert restates("The help desk is open on Mondays.", desk)
     # Without the question nothing restates; an unsupported echo stays unsupported.
     assert checker.check("The help desk is open on Mondays [1].", PASSAGES)[0].verdict == (
         "supported"
