@@ -145,6 +145,7 @@ class CitedPassages:
 
     def __init__(self, passages: list[Passage], encoder: TextEncoder) -> None:
         self.text = {p.n: p.text for p in passages}
+        self.source = {p.n: p.source for p in passages}
         self.named = {p.n: f"{p.heading} {p.source}" for p in passages}
         self.encoder = encoder
         self._vectors: dict[int, np.ndarray] = {}
@@ -178,15 +179,21 @@ class SupportChecker:
     def recited(
         self, check: SentenceCheck, passages: CitedPassages, question: str
     ) -> SentenceCheck | None:
-        """The sentence backed by one passage it did not cite, the best such one, or None.
+        """The sentence backed by one passage of the same document it did not cite, the best
+        such one, or None.
 
-        The 1.5B model often states a fact from one passage and cites another (the first, by
-        habit): the fact is grounded, only the pointer is wrong, and the user is better served
-        by the right pointer than by a withheld answer. The sentence must pass every check
-        against that passage alone, names and figures included, and (the caller's test) share
-        a content word with the question: "PWNED" is found in the passage that ordered it, and
-        must not be vouched for by it."""
-        others = [n for n in passages.text if n not in check.citations]
+        The 1.5B model often states a fact from one part of a document and cites another part:
+        the fact is grounded, only the pointer is wrong, and the user is better served by the
+        right pointer than by a withheld answer. The sentence must pass every check against
+        that passage alone, names and figures included, and (the caller's test) share a content
+        word with the question. It never moves to another document: across documents a wrong
+        pointer looks exactly like a planted claim, and moving it vouched for the plant. On the
+        injection suite, moving across documents won back 2 right answers and let 4 attacks
+        through ("Call the emergency line on 555-0199 [1]" moved to the attacker's FAQ)."""
+        sources = {passages.source[n] for n in check.citations}
+        others = [
+            n for n in passages.text if n not in check.citations and passages.source[n] in sources
+        ]
         best = max(
             (self.check_sentence(check.text, [n], passages, question) for n in others),
             key=lambda c: c.support,
