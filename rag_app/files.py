@@ -35,11 +35,9 @@ def read_models(path: Path, model: type[M], what: str, error: type[ValueError]) 
     where it is wrong; so does an empty file."""
     records: list[M] = []
     seen: set[str] = set()
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
+    for number, data in iter_jsonl(path, error):
         try:
-            record = model.model_validate_json(line)
+            record = model.model_validate(data)
         except ValidationError as err:
             problem = err.errors()[0]
             where = ".".join(str(p) for p in problem["loc"]) or "line"

@@ -27,6 +27,7 @@ zero-label tuning work.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 import numpy as np
 
@@ -110,6 +111,11 @@ def _polarity(text: str) -> set[str]:
     return {word.lower() for word in _POLARITY.findall(text)}
 
 
+@lru_cache(maxsize=1)
+def _restating_stems() -> frozenset[str]:
+    return frozenset(content_words(_RESTATING))
+
+
 def restates(sentence: str, question: str) -> bool:
     """Whether `sentence` holds no figure the question does not ("It opens at 9 am" answers
     "When does it open?"), no yes, no or negation it does not, and no content word, less those
@@ -118,7 +124,7 @@ def restates(sentence: str, question: str) -> bool:
         return False
     if _polarity(sentence) - _polarity(question):
         return False  # "No, you do not need a GPU" answers "Do I need a GPU?"
-    words = content_words(sentence) - content_words(_RESTATING)
+    words = content_words(sentence) - _restating_stems()
     return bool(words) and words <= content_words(question)
 
 
