@@ -56,8 +56,11 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 
 def _calibrate(args: argparse.Namespace) -> bool:
     from rag_app.tuning.abstention import calibrate_collection
+    from rag_app.tuning.questions import read_question_texts
 
-    calibration = calibrate_collection(_settings(args))
+    questions = getattr(args, "questions", None)
+    own = read_question_texts(_existing(questions, "questions file")) if questions else None
+    calibration = calibrate_collection(_settings(args), own)
     if calibration is None:
         print("gate not calibrated: the collection is empty", file=sys.stderr)
         return False
@@ -375,14 +378,14 @@ def cmd_tune(args: argparse.Namespace) -> int:
     from rag_app.models.cards import EmbedderCard
     from rag_app.tuning import Target, tune
 
-    questions = _existing(args.questions, "questions file or BEIR folder")
+    labels = [_existing(path, "questions file or BEIR folder") for path in args.questions]
     settings = _settings(args)
     if args.budget_minutes:
         settings = settings.updated(tune_budget_minutes=args.budget_minutes)
     targets: tuple[Target, ...] = (
         ("embedder", "reranker") if args.model == "both" else (args.model,)
     )
-    cards = tune(questions, settings, args.split, targets, sys.stderr.isatty())
+    cards = tune(labels, settings, args.split, targets, sys.stderr.isatty())
     for target, card in cards.items():
         trained = f"{target} for {settings.collection!r} trained in {card.wall_seconds:.0f} s"
         if isinstance(card, EmbedderCard):
@@ -399,6 +402,21 @@ def cmd_tune(args: argparse.Namespace) -> int:
                 f"{card.validated:.4f} reranked "
                 f"({card.combine}, depth {card.rerank_depth}; {verdict})"
             )
+    return 0
+
+
+def cmd_questions_generate(args: argparse.Namespace) -> int:
+    from rag_app.tuning.questions import generate_questions, progress_path, read_examples
+
+    settings = _settings(args)
+    if args.llm:
+        settings = settings.updated(llm_model=args.llm)
+    examples = read_examples(_existing(args.examples, "examples file")) if args.examples else []
+    out = Path(args.out)
+    report = generate_questions(
+        settings, out, args.count, args.budget_minutes, examples, sys.stderr.isatty()
+    )
+    print(f"{out}: {report.summary()} (every chunk's questions: {progress_path(out)})")
     return 0
 
 
@@ -451,14 +469,22 @@ def _parser() -> argparse.ArgumentParser:
         cmd_calibrate,
         "fit the confidence gate to the collection (rag ingest does it after a change)",
     )
+    calibrate.add_argument(
+        "--questions",
+        metavar="FILE",
+        help="questions about the collection (e.g. from `rag questions generate`) to measure "
+        "the gate on, and to swap foreign names into (default: spans of its own passages)",
+    )
     tune = add(
         "tune", cmd_tune, "adapt the bi-encoder and train a reranker from labelled questions"
     )
     tune.add_argument(
         "--questions",
         required=True,
+        action="append",
         metavar="FILE",
-        help='JSONL of {"question", "sources": [...]}, or a BEIR folder (queries + qrels)',
+        help='JSONL of {"question", "sources": [...]} (labelled, or from `rag questions '
+        "generate`), or a BEIR folder (queries + qrels); repeat to mix sets",
     )
     tune.add_argument("--split", default="train", help="qrels split of a BEIR folder")
     tune.add_argument("--budget-minutes", type=float, metavar="N", help="time cap per model")
@@ -468,6 +494,31 @@ def _parser() -> argparse.ArgumentParser:
         default="both",
         help="what to tune (default both: the bi-encoder first, then the reranker)",
     )
+    questions = sub.add_parser(
+        "questions",
+        help="question sets made from the collection's own documents",
+        description="Question sets for `rag tune`, `rag calibrate` and `rag eval answers`.",
+    )
+    question_commands = questions.add_subparsers(dest="what", required=True, metavar="WHAT")
+    generate = question_commands.add_parser(
+        "generate",
+        help="write questions from sampled chunks with the configured LLM, keep the good ones",
+        description="Ask the LLM for questions about chunks sampled across documents and "
+        "sections; keep those hybrid search leads back to their chunk. Resumable: run it again "
+        "with the same --out to go on.",
+    )
+    generate.set_defaults(handler=cmd_questions_generate)
+    generate.add_argument("--out", required=True, metavar="FILE", help="question set (JSONL)")
+    generate.add_argument(
+        "--count", type=int, default=200, metavar="N", help="questions to keep (default 200)"
+    )
+    generate.add_argument("--budget-minutes", type=float, metavar="N", help="time cap")
+    generate.add_argument(
+        "--examples",
+        metavar="FILE",
+        help="a few of your own questions (text lines or JSONL) to set the style",
+    )
+    generate.add_argument("--llm", metavar="NAME", help="LLM to write with (default llm_model)")
     evaluation = sub.add_parser(
         "eval", help="measure retrieval and answer quality", description="Evaluation reports."
     )
@@ -686,7 +737,7 @@ def _parser() -> argparse.ArgumentParser:
         help="comma-separated, e.g. 128-16-structured,192-24-semantic (default: all)",
     )
     chunking.add_argument("--out", default="eval-results/chunking", metavar="DIR")
-    for command in (ingest, ask, serve, status, calibrate, tune, index, health, scores):
+    for command in (ingest, ask, serve, status, calibrate, tune, generate, index, health, scores):
         command.add_argument("--collection", help="collection name (default from config)")
     return parser
 

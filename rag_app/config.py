@@ -420,6 +420,20 @@ class TuningSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    questions_per_chunk: int = Field(
+        2,
+        ge=1,
+        le=8,
+        description="Questions `rag questions generate` asks the LLM for per sampled chunk: "
+        "one call reads the chunk once (prefill is most of its cost on a CPU) for all of them.",
+    )
+    questions_round_trip_k: int = Field(
+        10,
+        ge=1,
+        description="A generated question is kept only if hybrid search ranks its source chunk "
+        "(or a chunk of the same section) in this many results: answerable from its source and "
+        "specific to it.",
+    )
     tune_candidates: int = Field(
         30, ge=2, description="Hybrid results per question that hard negatives are drawn from."
     )

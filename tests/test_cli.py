@@ -119,3 +119,20 @@ def test_ask_json_end_to_end_with_the_tiny_llm(docs_dir: Path, rag_home: Path) -
     for citation in answer["citations"]:
         assert set(citation) == {"n", "source", "section", "page", "text"}
         assert Path(citation["source"]).is_file()
+
+
+def test_calibrate_measures_the_gate_on_a_given_question_set(
+    docs_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["ingest", str(docs_dir)]) == 0
+    questions = tmp_path / "generated.jsonl"
+    questions.write_text(
+        '{"question": "When are the compost bins emptied?", "sources": ["garden.md"]}\n'
+        '{"question": "How often is the compost pile turned?", "sources": ["garden.md"]}\n'
+    )
+    capsys.readouterr()
+    assert main(["calibrate", "--questions", str(questions)]) == 0
+    assert "of 2 own questions" in capsys.readouterr().out
+    questions.write_text('{"text": "no question here"}\n')
+    assert main(["calibrate", "--questions", str(questions)]) == 1
+    assert "generated.jsonl:1: expected an object with a 'question'" in capsys.readouterr().err

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
@@ -13,7 +14,7 @@ Target = Literal["embedder", "reranker"]
 
 
 def tune(
-    labels: Path,
+    labels: Path | Sequence[Path],
     settings: Settings | None = None,
     split: str = "train",
     targets: tuple[Target, ...] = ("embedder", "reranker"),
@@ -24,7 +25,8 @@ def tune(
     The bi-encoder goes first: the reranker is trained on the candidates the (re-embedded)
     collection retrieves, as it will see them in use. Each target mines its examples with the
     collection's own hybrid retrieval, trains on most of the questions and validates on the
-    rest (the same split for both)."""
+    rest (the same split for both). Several label files (real and generated questions) are
+    used together."""
     from rag_app.models.resolve import resolve_embedder
     from rag_app.retrieval.hybrid import HybridRetriever
     from rag_app.retrieval.rerank import rerank_depth, tuned_reranker_dir
@@ -35,14 +37,16 @@ def tune(
 
     s = settings or get_settings()
     base = resolve_embedder(s.embedding_model)
+    files = [labels] if isinstance(labels, Path) else list(labels)
     data = {
-        "labels": str(labels),
-        "split": split if labels.is_dir() else None,
+        "labels": ", ".join(map(str, files)),
+        "split": split if any(f.is_dir() for f in files) else None,
         "collection": s.collection,
     }
     cards: dict[str, RerankerCard | EmbedderCard] = {}
     with CollectionStore(s) as store:
-        questions = load_labelled(labels, store.state.documents().keys(), split)
+        sources = store.state.documents().keys()
+        questions = [q for f in files for q in load_labelled(f, sources, split)]
         train_q, val_q = split_questions(questions, s.tune_validation_share, s.tune_seed)
         for target in targets:
             retriever = HybridRetriever.from_store(store)

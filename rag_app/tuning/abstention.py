@@ -189,15 +189,18 @@ def stored_calibration(store: CollectionStore) -> GateCalibration | None:
     return GateCalibration.model_validate_json(stored) if stored else None
 
 
-def calibrate_collection(settings: Settings) -> GateCalibration | None:
+def calibrate_collection(
+    settings: Settings, own: Sequence[str] | None = None
+) -> GateCalibration | None:
     """Calibrate the configured collection over the chat's own retrieval path (None: it is
-    empty, there is nothing to fit)."""
+    empty, there is nothing to fit). `own`: questions about the collection, e.g. a set from
+    `rag questions generate`, instead of spans of its passages."""
     from rag_app.chain.rag import Components
 
     parts = Components(settings)
     try:
         if not parts.store.state.has_children():
             return None
-        return calibrate(parts.store, parts.pipeline, settings)
+        return calibrate(parts.store, parts.pipeline, settings, own)
     finally:
         parts.store.close()

@@ -1,0 +1,186 @@
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from eval.questions import load_questions
+from rag_app.config import Settings
+from rag_app.store import CollectionStore
+from rag_app.tuning.data import load_labelled
+from rag_app.tuning.questions import (
+    ChunkRecord,
+    QuestionError,
+    QuestionFilter,
+    QuestionGenerator,
+    generate_questions,
+    parse_questions,
+    progress_path,
+    read_examples,
+    read_progress,
+    sample_chunks,
+)
+from rag_app.types import Chunk, Filters, ScoredChunk
+from tests.fakes import RecordingLLM
+
+LONG = " ".join(f"word{i}" for i in range(30))
+
+
+def chunk(cid: str, source: str = "a.md", section: str | None = None, **extra: str) -> Chunk:
+    return Chunk(id=cid, text=f"{cid} {LONG}", source=source, section=section, **extra)
+
+
+class FakeRetriever:
+    """Returns the chunks whose id the query names, else nothing."""
+
+    def __init__(self, chunks: list[Chunk]) -> None:
+        self.chunks = chunks
+        self.queries: list[str] = []
+
+    def retrieve(self, query: str, k: int, filters: Filters | None = None) -> list[ScoredChunk]:
+        self.queries.append(query)
+        return [ScoredChunk(chunk=c, score=1.0) for c in self.chunks if c.id in query][:k]
+
+
+def test_sampling_covers_every_document_and_section_before_repeating() -> None:
+    children = [
+        chunk(f"{s}-{sec}-{i}", source=s, section=sec)
+        for s in ("a.md", "b.md", "c.md")
+        for sec in ("Intro", "Setup")
+        for i in range(3)
+    ]
+    children.append(Chunk(id="tiny", text="Too short to ask about.", source="a.md"))
+    children.append(chunk("copy", source="a.md", duplicate_of="a.md-Intro-0"))
+    order = sample_chunks(children, seed=1)
+    assert {c.id for c in order} == {c.id for c in children} - {"tiny", "copy"}
+    assert {c.source for c in order[:3]} == {"a.md", "b.md", "c.md"}
+    # Each document's second chunk comes from its other section.
+    for source in ("a.md", "b.md", "c.md"):
+        first, second = [c.section for c in order if c.source == source][:2]
+        assert first != second
+    assert sample_chunks(children, seed=1) == order
+
+
+def test_replies_are_parsed_into_questions_without_list_marks() -> None:
+    reply = '1. What is A?\n\n- "What is B?"\nQ3: What is C?\n2) What is D?\nWhat is E?'
+    assert parse_questions(reply, 4) == ["What is A?", "What is B?", "What is C?", "What is D?"]
+
+
+def test_the_filter_keeps_only_standalone_new_specific_retrievable_questions() -> None:
+    source = chunk("c1", section="Compost bins", parent_id="p1")
+    sibling = chunk("c2", parent_id="p1")
+    question_filter = QuestionFilter(FakeRetriever([source, sibling]), k=5)
+    assert question_filter.verdict("Why?", source) == "not a question"
+    assert question_filter.verdict("What does the passage say about c1?", source) == (
+        "refers to the passage"
+    )
+    assert question_filter.verdict("What are compost bins?", source) == "restates the heading"
+    assert question_filter.verdict("When are the bins emptied each month?", source) == (
+        "not retrieved"
+    )
+    assert question_filter.verdict("When is the c1 bin emptied each month?", source) is None
+    assert question_filter.verdict("Each month, when does the c1 bin get emptied?", source) == (
+        "duplicate"
+    )
+    # A chunk of the same section counts as finding the source.
+    assert question_filter.verdict("Which tools does c2 need for turning?", source) is None
+
+
+def _generator(
+    children: list[Chunk], responses: list[str], clock: Callable[[], float] | None = None
+) -> tuple[QuestionGenerator, RecordingLLM]:
+    llm = RecordingLLM(responses=responses)
+    generator = QuestionGenerator(
+        llm=llm,
+        question_filter=QuestionFilter(FakeRetriever(children), k=5),
+        collection="docs",
+        per_chunk=2,
+        examples=["Does compost need turning?"],
+        **({"clock": clock} if clock else {}),
+    )
+    return generator, llm
+
+
+def _reply(c: Chunk) -> str:
+    return f"What happens to {c.id} in spring?\nWhat does the passage say?"
+
+
+def test_generation_stops_at_the_count_and_resumes_without_asking_again(tmp_path: Path) -> None:
+    children = [chunk(f"c{i}", source=f"d{i}.md") for i in range(6)]
+    order = sample_chunks(children, seed=0)
+    out = tmp_path / "set.jsonl"
+    generator, llm = _generator(children, [_reply(c) for c in order])
+    report = generator.run(children, out, count=2)
+    assert (report.chunks, report.generated, report.kept) == (2, 4, 2)
+    assert report.dropped == {"refers to the passage": 2} and report.stopped_by == "count"
+    prompt = llm.prompts[0][0].content
+    assert order[0].text in prompt and "Does compost need turning?" in prompt
+    lines = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [q["chunk"] for q in lines] == [c.id for c in order[:2]]
+    assert lines[0]["sources"] == [order[0].source] and lines[0]["generated"] is True
+
+    # A kill mid-write leaves half a line: that chunk is asked again, the others are not.
+    log = progress_path(out)
+    log.write_text(log.read_text() + '{"collection": "docs", "chu')
+    generator, llm = _generator(children, [_reply(c) for c in order[2:]])
+    report = generator.run(children, out, count=4)
+    assert (report.chunks, report.kept) == (4, 4)
+    assert len(llm.prompts) == 2 and order[2].text in llm.prompts[0][0].content
+    assert len(out.read_text().splitlines()) == 4
+
+
+def test_the_budget_stops_generation(tmp_path: Path) -> None:
+    children = [chunk(f"c{i}", source=f"d{i}.md") for i in range(4)]
+    ticks = iter(range(0, 10_000, 50))  # each reading of the clock is 50 s later
+    generator, _ = _generator(
+        children, [_reply(c) for c in sample_chunks(children, 0)], lambda: next(ticks)
+    )
+    report = generator.run(children, tmp_path / "set.jsonl", count=100, budget_minutes=2)
+    assert report.stopped_by == "budget" and 0 < report.chunks < 4
+
+
+def test_a_progress_log_of_another_collection_is_refused(tmp_path: Path) -> None:
+    out = tmp_path / "set.jsonl"
+    record = ChunkRecord(collection="other", chunk="c", source="s", candidates=[], seconds=1)
+    progress_path(out).write_text(record.model_dump_json() + "\n" + record.model_dump_json())
+    with pytest.raises(QuestionError, match=r"set.jsonl.progress.jsonl:1: .*'other'"):
+        read_progress(progress_path(out), "docs")
+
+
+def test_examples_come_from_text_lines_or_jsonl(tmp_path: Path) -> None:
+    text = tmp_path / "mine.txt"
+    text.write_text("How do I water?\n\nWhen is compost emptied?\n")
+    assert sorted(read_examples(text)) == ["How do I water?", "When is compost emptied?"]
+    jsonl = tmp_path / "mine.jsonl"
+    jsonl.write_text('{"question": "A?"}\n{"text": "B?"}\n')
+    with pytest.raises(QuestionError, match=r"mine.jsonl:2: .*'question'"):
+        read_examples(jsonl)
+
+
+def test_a_generated_set_is_read_by_tune_and_by_eval(
+    ingested: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with CollectionStore(ingested) as store:
+        children = store.state.children()
+        sources = list(store.state.documents())
+    # Each reply quotes its chunk's opening words, which hybrid search leads back to it.
+    by_prompt = {c.text[:80]: " ".join(c.text.split()[:8]) for c in children}
+
+    class Writer(RecordingLLM):
+        def _call(self, messages, *args, **kwargs):  # type: ignore[no-untyped-def]
+            prompt = str(messages[0].content)
+            words = next(v for k, v in by_prompt.items() if k in prompt)
+            return f"What does it mean that {words}?"
+
+    monkeypatch.setattr("rag_app.models.llm.make_chat_model", lambda s: Writer(responses=[""]))
+    out = tmp_path / "generated.jsonl"
+    report = generate_questions(ingested, out, count=3)
+    assert report.kept == 3
+    labelled = load_labelled(out, sources)
+    assert len(labelled) == 3 and all(q.relevant <= set(sources) for q in labelled)
+    assert not any(
+        Path(s).is_absolute()
+        for q in load_questions(out)
+        for s in json.loads(out.read_text().splitlines()[0])["sources"]
+    )
+    assert [q.question for q in load_questions(out)] == [q.question for q in labelled]
