@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
@@ -75,4 +75,55 @@ def tune(
                     progress,
                 )
             cards[target] = card
+    return cards
+
+
+Stage = Literal[
+    "generating questions", "tuning the bi-encoder", "training the reranker", "calibrating"
+]
+
+
+def tune_from_documents(
+    settings: Settings,
+    count: int = 200,
+    budget_minutes: float | None = None,
+    on_stage: Callable[[Stage, str], None] | None = None,
+) -> dict[str, RerankerCard | EmbedderCard]:
+    """Tune a collection nobody labelled: generate questions from its own documents (going on
+    from an earlier, interrupted set), tune both models from them, then recalibrate the gate
+    with them. The set is kept in the collection's folder for `rag eval answers`.
+    `budget_minutes` caps the generation and each model's training."""
+    from rag_app.tuning.abstention import calibrate_collection
+    from rag_app.tuning.questions import (
+        generate_questions,
+        kept_questions_path,
+        read_question_texts,
+    )
+
+    def say(stage: Stage, detail: str = "") -> None:
+        if on_stage is not None:
+            on_stage(stage, detail)
+
+    out = kept_questions_path(settings)
+    say("generating questions", f"0 of {count} kept")
+    report = generate_questions(
+        settings,
+        out,
+        count,
+        budget_minutes,
+        listener=lambda kept: say("generating questions", f"{kept} of {count} kept"),
+    )
+    say("generating questions", report.summary())
+    if budget_minutes:
+        settings = settings.updated(tune_budget_minutes=budget_minutes)
+    cards: dict[str, RerankerCard | EmbedderCard] = {}
+    steps: tuple[tuple[Target, Stage], ...] = (
+        ("embedder", "tuning the bi-encoder"),
+        ("reranker", "training the reranker"),
+    )
+    for target, stage in steps:
+        say(stage)
+        cards.update(tune(out, settings, targets=(target,)))
+    say("calibrating")
+    calibrate_collection(settings, read_question_texts(out))
     return cards

@@ -201,6 +201,11 @@ def question_id(question: str, chunk_id: str) -> str:
     return hashlib.sha1(f"{chunk_id}\n{question}".encode()).hexdigest()[:12]
 
 
+def kept_questions_path(settings: Settings) -> Path:
+    """Where the chat page's "Tune this collection" keeps the collection's generated set."""
+    return settings.collection_dir / "questions" / "generated.jsonl"
+
+
 def progress_path(out: Path) -> Path:
     return out.with_name(out.name + ".progress.jsonl")
 
@@ -321,7 +326,10 @@ class QuestionGenerator:
         count: int,
         budget_minutes: float | None = None,
         progress: bool = False,
+        listener: Callable[[int], None] | None = None,
     ) -> GenerationReport:
+        """`listener` hears the number of questions kept after each chunk (the page's
+        progress)."""
         from tqdm import tqdm
 
         root = os.path.commonpath([c.source for c in children]) if children else ""
@@ -360,6 +368,8 @@ class QuestionGenerator:
                 kept += new
                 bar.update(min(new, count - bar.n))
                 bar.set_postfix(chunks=len(records))
+                if listener is not None:
+                    listener(kept)
         write_question_set(out, kept_questions(records))
         return report_of(records, stopped_by)
 
@@ -414,6 +424,7 @@ def generate_questions(
     budget_minutes: float | None = None,
     examples: Sequence[str] = (),
     progress: bool = False,
+    listener: Callable[[int], None] | None = None,
 ) -> GenerationReport:
     """Generate (or go on generating) the configured collection's question set into `out`."""
     from rag_app.chain.rag import Components
@@ -433,6 +444,6 @@ def generate_questions(
             examples=examples,
             seed=settings.tune_seed,
         )
-        return generator.run(children, out, count, budget_minutes, progress)
+        return generator.run(children, out, count, budget_minutes, progress, listener)
     finally:
         parts.store.close()

@@ -18,7 +18,7 @@ from rag_app.config import Settings, get_settings
 from rag_app.errors import is_user_fixable, one_line
 from rag_app.retrieval.rerank import reranker_in_use
 from rag_app.ui.chat import Chat, Choices, SearchMode
-from rag_app.ui.library import DOCUMENT_COLUMNS, RESULT_COLUMNS, Library
+from rag_app.ui.library import DOCUMENT_COLUMNS, RESULT_COLUMNS, Library, TuningJob
 from rag_app.ui.render import DEBUG_COLUMNS, notice_html
 from rag_app.ui.safe_markdown import message_html
 
@@ -79,6 +79,9 @@ class LibraryTab:
     documents: gr.Dataframe
     doomed: gr.Dropdown
     remove: gr.Button
+    tune: gr.Button
+    tuning: gr.Markdown
+    timer: gr.Timer
 
 
 def _table(headers: list[str], label: str, elem_id: str, **options: Any) -> gr.Dataframe:
@@ -145,7 +148,7 @@ def _chat_tab(settings: Settings) -> ChatTab:
     return ChatTab(chatbot, question, send, sources, mode, rerank, top_k, debug, clear, debug_table)
 
 
-def _library_tab() -> LibraryTab:
+def _library_tab(settings: Settings) -> LibraryTab:
     with gr.Row():
         with gr.Column():
             # No `file_types`: Gradio would drop any other file in the browser without a word,
@@ -160,7 +163,23 @@ def _library_tab() -> LibraryTab:
             documents = _table(DOCUMENT_COLUMNS, "Documents in the collection", "documents")
             doomed = gr.Dropdown(multiselect=True, label="Documents to delete", elem_id="doomed")
             remove = gr.Button("Delete selected", variant="stop", elem_id="delete")
-    return LibraryTab(files, results, documents, doomed, remove)
+    with gr.Row(equal_height=True):
+        tune = gr.Button("Tune this collection", scale=0, min_width=220, elem_id="tune")
+        tuning = gr.Markdown(_tuning_note(settings, None), elem_id="tuning")
+    # Polls a running job's progress; off while none runs.
+    timer = gr.Timer(2.0, active=False)
+    return LibraryTab(files, results, documents, doomed, remove, tune, tuning, timer)
+
+
+def _tuning_note(settings: Settings, job: TuningJob | None) -> str:
+    """What tuning does, or how far it is, and the reranker the collection answers with."""
+    said = (
+        job.describe()
+        if job
+        else "Writes questions from these documents with the LLM, then trains the search "
+        "models on them (this takes a while; the page stays usable)."
+    )
+    return f"{said}  \nReranker in use: {reranker_in_use(settings.updated(rerank=True))}"
 
 
 def build_app(chat: Chat) -> gr.Blocks:
@@ -216,6 +235,21 @@ def build_app(chat: Chat) -> gr.Blocks:
             gr.Warning("Not ingested: " + "; ".join(failed))
         return (None, results, *documents_view(collection))
 
+    def tuning_view(collection: str) -> tuple[Any, ...]:
+        job = library.tuning(collection)
+        running = job is not None and job.finished is None
+        return (
+            _tuning_note(library.settings_for(collection), job),
+            gr.Button(interactive=not running),
+            gr.Timer(active=running),
+            gr.Checkbox(info=_reranker_note(library.settings_for(collection))),
+        )
+
+    def start_tuning(collection: str) -> tuple[Any, ...]:
+        with _friendly_errors("Tuning"):
+            library.start_tuning(collection)
+        return tuning_view(collection)
+
     def delete(sources: list[str], collection: str) -> tuple[Any, ...]:
         if not sources:
             raise gr.Error("Choose the documents to delete first.")
@@ -243,7 +277,7 @@ def build_app(chat: Chat) -> gr.Blocks:
             with gr.Tab("Chat", id="chat"):
                 c = _chat_tab(settings)
             with gr.Tab("Library", id="library"):
-                lib = _library_tab()
+                lib = _library_tab(settings)
 
         c.clear.add([c.question, c.chatbot, c.sources, c.debug_table])
         gr.on(
@@ -283,6 +317,10 @@ def build_app(chat: Chat) -> gr.Blocks:
         app.load(
             refresh, collection, [collection, lib.documents, lib.doomed], api_visibility="private"
         )
+        tuning_outputs = [lib.tuning, lib.tune, lib.timer, c.rerank]
+        lib.tune.click(start_tuning, collection, tuning_outputs, api_name="tune")
+        for event in (lib.timer.tick, collection.change, app.load):
+            event(tuning_view, collection, tuning_outputs, api_visibility="private")
     return app
 
 

@@ -7,10 +7,15 @@ keeps its store open, sees the change through SQLite and the BM25 index's genera
 from __future__ import annotations
 
 import shutil
+import threading
+import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ingest.pipeline import FileResult, IngestReport, ingest_paths, remove_documents
 from rag_app.config import Settings
+from rag_app.errors import InvalidInput
+from rag_app.models.cards import EmbedderCard, RerankerCard
 from rag_app.store.state import CollectionState
 from rag_app.tuning.abstention import calibrate_collection
 
@@ -18,9 +23,69 @@ DOCUMENT_COLUMNS = ["title", "type", "file", "source"]
 RESULT_COLUMNS = ["file", "result", "detail"]
 
 
+@dataclass
+class TuningJob:
+    """ "Tune this collection" running in a thread of its own, so it outlives the page that
+    started it (a closed tab, a reload) and the page only polls what it says."""
+
+    collection: str
+    started: float = field(default_factory=time.monotonic)
+    stage: str = "starting"
+    detail: str = ""
+    finished: float | None = None
+    outcome: str = ""
+
+    def describe(self) -> str:
+        elapsed = (self.finished or time.monotonic()) - self.started
+        clock = f"{elapsed / 60:.0f} min" if elapsed >= 60 else f"{elapsed:.0f} s"
+        if self.finished is not None:
+            return f"Tuning {self.collection!r} finished after {clock}: {self.outcome}"
+        detail = f" ({self.detail})" if self.detail else ""
+        return f"Tuning {self.collection!r}: {self.stage}{detail}, {clock} so far."
+
+
+def _card_line(target: str, card: RerankerCard | EmbedderCard) -> str:
+    verdict = "installed" if card.installed else "not installed: it did not beat what was there"
+    return f"{target} {verdict}"
+
+
 class Library:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        self._jobs: dict[str, TuningJob] = {}
+        self._lock = threading.Lock()
+
+    def start_tuning(
+        self, collection: str, count: int = 200, budget_minutes: float | None = 20
+    ) -> TuningJob:
+        """Generate questions from the collection's documents, tune its bi-encoder and reranker
+        from them and recalibrate its gate, in the background; one job per collection."""
+        from rag_app.tuning import tune_from_documents
+
+        settings = self.settings_for(collection)
+        with self._lock:
+            running = self._jobs.get(collection)
+            if running is not None and running.finished is None:
+                raise InvalidInput(f"{collection!r} is already being tuned")
+            job = self._jobs[collection] = TuningJob(collection)
+
+        def stage(name: str, detail: str) -> None:
+            job.stage, job.detail = name, detail
+
+        def work() -> None:
+            try:
+                cards = tune_from_documents(settings, count, budget_minutes, on_stage=stage)
+                job.outcome = "; ".join(_card_line(t, c) for t, c in cards.items()) + "."
+            except Exception as err:  # the page shows it; the server carries on
+                job.outcome = f"failed while {job.stage}: {err}"
+            finally:
+                job.finished = time.monotonic()
+
+        threading.Thread(target=work, name=f"tune-{collection}", daemon=True).start()
+        return job
+
+    def tuning(self, collection: str) -> TuningJob | None:
+        return self._jobs.get(collection)
 
     def settings_for(self, collection: str) -> Settings:
         """Settings of a collection chosen or typed on the page (the name is validated)."""

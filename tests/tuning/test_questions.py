@@ -184,3 +184,55 @@ def test_a_generated_set_is_read_by_tune_and_by_eval(
         for s in json.loads(out.read_text().splitlines()[0])["sources"]
     )
     assert [q.question for q in load_questions(out)] == [q.question for q in labelled]
+
+
+@pytest.mark.integration
+def test_a_collection_nobody_labelled_is_tuned_from_its_own_documents(
+    ingested: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`tune_from_documents` (the page's "Tune this collection"): questions, both models,
+    and a gate measured on those questions, with every stage reported."""
+    from rag_app.models.cards import EmbedderCard, RerankerCard
+    from rag_app.tuning import tune_from_documents
+    from rag_app.tuning.abstention import stored_calibration
+    from rag_app.tuning.questions import kept_questions_path
+
+    with CollectionStore(ingested) as store:
+        children = store.state.children()
+    openings = {c.text[:80]: " ".join(c.text.split()[:8]) for c in children}
+
+    class Writer(RecordingLLM):
+        def _call(self, messages, *args, **kwargs):  # type: ignore[no-untyped-def]
+            prompt = str(messages[0].content)
+            words = next(v for k, v in openings.items() if k in prompt)
+            return f"What does it mean that {words}?\nWhy is it said that {words}?"
+
+    monkeypatch.setattr("rag_app.models.llm.make_chat_model", lambda s: Writer(responses=[""]))
+    settings = ingested.model_copy(
+        update={
+            "tune_keep_worse": True,  # a few steps on a handful of questions need not win
+            "tune_epochs": 1,
+            "tune_embedder_epochs": 1,
+            "tune_batch_size": 4,
+            "tune_embedder_batch_size": 4,
+            "tune_validation_share": 0.25,
+            "tune_max_length": 64,
+            "tune_candidates": 6,
+            "tune_negatives": 2,
+        }
+    )
+    stages: list[str] = []
+    cards = tune_from_documents(settings, count=6, on_stage=lambda s, d: stages.append(s))
+    assert list(dict.fromkeys(stages)) == [
+        "generating questions",
+        "tuning the bi-encoder",
+        "training the reranker",
+        "calibrating",
+    ]
+    assert isinstance(cards["embedder"], EmbedderCard) and cards["embedder"].installed
+    assert isinstance(cards["reranker"], RerankerCard) and cards["reranker"].installed
+    questions = kept_questions_path(settings)
+    assert len(questions.read_text().splitlines()) == 6
+    with CollectionStore(settings) as store:
+        calibration = stored_calibration(store)
+    assert calibration is not None and calibration.own == 6

@@ -82,3 +82,39 @@ def test_office_uploads_are_accepted_and_their_tables_counted(
     document.save(data)
     rows = Library(settings).upload(uploads(tmp_path, {"hives.docx": data.getvalue()}), "default")
     assert rows == [["hives.docx", "ingested", "1 chunk, 1 table"]]
+
+
+def test_tuning_runs_in_the_background_once_per_collection_and_reports_its_end(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    from rag_app.errors import InvalidInput
+    from rag_app.models.cards import EmbedderCard
+
+    release = threading.Event()
+    card = EmbedderCard.model_construct(installed=True)
+
+    def fake_tune(s: Settings, count: int, budget: float | None, on_stage):  # type: ignore[no-untyped-def]
+        on_stage("generating questions", f"3 of {count} kept")
+        release.wait(10)
+        if s.collection == "broken":
+            raise RuntimeError("no chunks")
+        return {"embedder": card}
+
+    monkeypatch.setattr("rag_app.tuning.tune_from_documents", fake_tune)
+    library = Library(settings)
+    job = library.start_tuning("default", count=50)
+    assert library.tuning("default") is job and library.tuning("papers") is None
+    with pytest.raises(InvalidInput, match="already being tuned"):
+        library.start_tuning("default")
+    assert "generating questions (3 of 50 kept)" in job.describe()
+    failing = library.start_tuning("broken")
+    release.set()
+    for j in (job, failing):
+        for _ in range(100):
+            if j.finished is None:
+                threading.Event().wait(0.05)
+    assert job.describe().endswith("embedder installed.")
+    assert "failed while generating questions: no chunks" in failing.describe()
+    assert library.start_tuning("default") is not job  # a finished job can be run again
