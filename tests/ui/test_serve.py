@@ -69,6 +69,31 @@ def test_served_on_loopback_and_answers_through_the_client(
     assert no_network == []
 
 
+def test_tuning_starts_through_the_api_and_the_page_reports_it(
+    ingested: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from gradio_client import Client
+
+    def fake_tune(s: Settings, count: int, budget: float | None, on_stage):  # type: ignore[no-untyped-def]
+        on_stage("generating questions", f"7 of {count} kept")
+        time.sleep(30)
+        return {}
+
+    monkeypatch.setattr("rag_app.tuning.tune_from_documents", fake_tune)
+    chat = Chat(ingested, llm=FakeListChatModel(responses=["-"]))
+    app = launch(build_app(chat), ingested, port=None, block=False)
+    try:
+        client = Client(app.local_url, verbose=False)
+        note, *_ = client.predict("default", api_name="/tune")
+        # The job has just started: its thread may not have reported its first stage yet.
+        assert re.search(r"Tuning 'default': (starting|generating questions \(7 of 200", note)
+        assert "Reranker in use: none" in note
+        with pytest.raises(Exception, match="already being tuned"):
+            client.predict("default", api_name="/tune")
+    finally:
+        app.close()
+
+
 @pytest.mark.integration
 def test_ten_simultaneous_questions_are_all_answered(
     tmp_path: Path, shared_models_dir: Path, no_network: list[object]
