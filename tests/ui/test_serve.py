@@ -86,7 +86,8 @@ def test_tuning_starts_through_the_api_and_the_page_reports_it(
         client = Client(app.local_url, verbose=False)
         note, *_ = client.predict("default", api_name="/tune")
         # The job has just started: its thread may not have reported its first stage yet.
-        assert re.search(r"Tuning 'default': (starting|generating questions \(7 of 200 kept\))", note)
+        started = r"Tuning 'default': (starting|generating questions \(7 of 200 kept\))"
+        assert re.search(started, note)
         assert "Reranker in use: none" in note
         with pytest.raises(Exception, match="already being tuned"):
             client.predict("default", api_name="/tune")
