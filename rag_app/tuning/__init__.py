@@ -75,6 +75,12 @@ def tune(
                     progress,
                 )
             cards[target] = card
+    embedder = cards.get("embedder")
+    if embedder is not None and embedder.installed:
+        # The gate's dense threshold is a cosine of the old model's: refit it to the new one.
+        from rag_app.tuning.abstention import calibrate_collection
+
+        calibrate_collection(s)
     return cards
 
 

@@ -12,6 +12,7 @@ from rag_app.models.resolve import EmbedderSpec, resolve_embedder
 from rag_app.retrieval.hybrid import HybridRetriever
 from rag_app.store import CollectionStore
 from rag_app.tuning import tune
+from rag_app.tuning.abstention import stored_calibration
 from rag_app.tuning.data import Example
 from rag_app.tuning.embedder import _rows, reembed, tuned_embedder_root
 
@@ -109,8 +110,11 @@ def test_rag_tune_embedder_installs_only_a_model_that_beats_the_base_on_validati
     assert card.installed == (v.tuned > v.base)
     with CollectionStore(settings) as store:
         tuned = store.tuned_embedder
+        calibration = stored_calibration(store)
         if card.installed:
             assert tuned is not None
             assert read_card(Path(tuned.model), EmbedderCard) == card
+            # The gate is refitted to the new model's cosines after the re-embedding.
+            assert calibration is not None and calibration.calibrated_at >= card.created
         else:
             assert tuned is None
