@@ -157,22 +157,29 @@ def test_examples_come_from_text_lines_or_jsonl(tmp_path: Path) -> None:
         read_examples(jsonl)
 
 
-def test_a_generated_set_is_read_by_tune_and_by_eval(
-    ingested: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def quoting_writer(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch, templates: list[str]
 ) -> None:
-    with CollectionStore(ingested) as store:
-        children = store.state.children()
-        sources = list(store.state.documents())
-    # Each reply quotes its chunk's opening words, which hybrid search leads back to it.
-    by_prompt = {c.text[:80]: " ".join(c.text.split()[:8]) for c in children}
+    """The chat model becomes one whose questions quote their chunk's opening words, which
+    hybrid search leads back to it (so they survive the round trip)."""
+    with CollectionStore(settings) as store:
+        openings = {c.text[:80]: " ".join(c.text.split()[:8]) for c in store.state.children()}
 
     class Writer(RecordingLLM):
         def _call(self, messages, *args, **kwargs):  # type: ignore[no-untyped-def]
             prompt = str(messages[0].content)
-            words = next(v for k, v in by_prompt.items() if k in prompt)
-            return f"What does it mean that {words}?"
+            words = next(v for k, v in openings.items() if k in prompt)
+            return "\n".join(t.format(words=words) for t in templates)
 
     monkeypatch.setattr("rag_app.models.llm.make_chat_model", lambda s: Writer(responses=[""]))
+
+
+def test_a_generated_set_is_read_by_tune_and_by_eval(
+    ingested: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with CollectionStore(ingested) as store:
+        sources = list(store.state.documents())
+    quoting_writer(ingested, monkeypatch, ["What does it mean that {words}?"])
     out = tmp_path / "generated.jsonl"
     report = generate_questions(ingested, out, count=3)
     assert report.kept == 3
@@ -197,17 +204,9 @@ def test_a_collection_nobody_labelled_is_tuned_from_its_own_documents(
     from rag_app.tuning.abstention import stored_calibration
     from rag_app.tuning.questions import kept_questions_path
 
-    with CollectionStore(ingested) as store:
-        children = store.state.children()
-    openings = {c.text[:80]: " ".join(c.text.split()[:8]) for c in children}
-
-    class Writer(RecordingLLM):
-        def _call(self, messages, *args, **kwargs):  # type: ignore[no-untyped-def]
-            prompt = str(messages[0].content)
-            words = next(v for k, v in openings.items() if k in prompt)
-            return f"What does it mean that {words}?\nWhy is it said that {words}?"
-
-    monkeypatch.setattr("rag_app.models.llm.make_chat_model", lambda s: Writer(responses=[""]))
+    quoting_writer(
+        ingested, monkeypatch, ["What does it mean that {words}?", "Why is it said that {words}?"]
+    )
     settings = ingested.model_copy(
         update={
             "tune_keep_worse": True,  # a few steps on a handful of questions need not win
