@@ -220,18 +220,27 @@ def test_a_collection_nobody_labelled_is_tuned_from_its_own_documents(
             "tune_negatives": 2,
         }
     )
-    stages: list[str] = []
-    cards = tune_from_documents(settings, count=6, on_stage=lambda s, d: stages.append(s))
-    assert list(dict.fromkeys(stages)) == [
-        "generating questions",
-        "tuning the bi-encoder",
-        "training the reranker",
-        "calibrating",
-    ]
-    assert isinstance(cards["embedder"], EmbedderCard) and cards["embedder"].installed
-    assert isinstance(cards["reranker"], RerankerCard) and cards["reranker"].installed
-    questions = kept_questions_path(settings)
-    assert len(questions.read_text().splitlines()) == 6
-    with CollectionStore(settings) as store:
-        calibration = stored_calibration(store)
-    assert calibration is not None and calibration.own == 6
+    import shutil
+
+    from rag_app.retrieval.rerank import tuned_reranker_dir
+    from rag_app.tuning.embedder import tuned_embedder_root
+
+    try:
+        stages: list[str] = []
+        cards = tune_from_documents(settings, count=6, on_stage=lambda s, d: stages.append(s))
+        assert list(dict.fromkeys(stages)) == [
+            "generating questions",
+            "tuning the bi-encoder",
+            "training the reranker",
+            "calibrating",
+        ]
+        assert isinstance(cards["embedder"], EmbedderCard) and cards["embedder"].installed
+        assert isinstance(cards["reranker"], RerankerCard) and cards["reranker"].installed
+        questions = kept_questions_path(settings)
+        assert len(questions.read_text().splitlines()) == 6
+        with CollectionStore(settings) as store:
+            calibration = stored_calibration(store)
+        assert calibration is not None and calibration.own == 6
+    finally:  # the models folder is shared by the whole run: later tests must not see these
+        shutil.rmtree(tuned_reranker_dir(settings.models_dir, settings.collection), True)
+        shutil.rmtree(tuned_embedder_root(settings.models_dir, settings.collection), True)
