@@ -84,55 +84,48 @@ class Tuning:
     """nDCG@10 on the tuning split for every value tried, e.g. grid["alpha"]["0.7"]."""
 
 
-class BeirCollection:
-    """A BEIR corpus ingested as a collection of its own, and the chunk → document mapping."""
+class EvalCollection:
+    """An ingested collection under evaluation: the chat's retrieval path over it, and the
+    document each of its chunks stands for (its source as ingested, plus the sources of its
+    near-duplicates). `qrels` name documents the same way."""
 
-    def __init__(
-        self, dataset: BeirDataset, settings: Settings, collection: str | None = None
-    ) -> None:
-        self.dataset = dataset
-        self.settings = settings.updated(collection=collection or f"beir-{dataset.name}")
-        self.folder = settings.home / "eval" / "beir" / dataset.name / "docs"
-        self.store = CollectionStore(self.settings)
+    def __init__(self, settings: Settings, qrels: Mapping[str, Mapping[str, int]]) -> None:
+        self.settings = settings
+        self.qrels = qrels
+        self.store = CollectionStore(settings)
         self._docs: dict[str, list[str]] | None = None
         self.keyword_index: BM25Index | None = None
         """The BM25 index with the k1/b chosen on the tuning split, once tuned."""
 
-    def write_corpus(self) -> int:
-        """One Markdown file per document; only changed ones are rewritten, and files of
-        documents no longer in the corpus are removed (ingest then prunes them)."""
-        self.folder.mkdir(parents=True, exist_ok=True)
-        wanted: dict[str, str] = {}
-        for doc in self.dataset.corpus.values():
-            body = doc.text.strip() or doc.title.strip()
-            wanted[doc_filename(doc.id)] = (
-                f"# {doc.title.strip()}\n\n{body}\n" if doc.title.strip() else f"{body}\n"
-            )
-        written = 0
-        for name, text in wanted.items():
-            path = self.folder / name
-            if not path.is_file() or path.read_text(encoding="utf-8") != text:
-                path.write_text(text, encoding="utf-8")
-                written += 1
-        for stale in self.folder.glob("*.md"):
-            if stale.name not in wanted:
-                stale.unlink()
-        return written
+    @classmethod
+    def from_questions(
+        cls, settings: Settings, questions: Path
+    ) -> tuple[EvalCollection, dict[str, str]]:
+        """The configured collection as the user ingested it, judged by a question file
+        naming each question's source documents (`rag questions generate` writes one), and
+        the questions by id. A question none of whose sources is in the collection is an
+        error naming its line."""
+        from rag_app.tuning.data import load_labelled
+
+        collection = cls(settings, {})
+        try:
+            labelled = load_labelled(questions, collection.store.state.documents().keys())
+        except BaseException:
+            collection.close()
+            raise
+        collection.qrels = {q.id: dict.fromkeys(q.relevant, 1) for q in labelled}
+        return collection, {q.id: q.question for q in labelled}
+
+    def doc_id(self, source: str) -> str:
+        return source
 
     def prepare(self, progress: bool = False) -> dict[str, Any]:
-        from ingest.pipeline import Ingestor
+        """Nothing to ingest: the collection is measured as it is."""
+        return {"seconds": 0.0, "summary": "measured as ingested", **self._stats()}
 
-        started = time.perf_counter()
-        self.write_corpus()
-        report = Ingestor(self.settings, self.store).run([self.folder], progress=progress)
-        if not report.ok:
-            failed = report.failures()
-            raise UserError(f"ingesting the {self.dataset.name} corpus failed: {failed[:3]}")
-        self._docs = None
+    def _stats(self) -> dict[str, int]:
         stats = self.store.state.stats()
         return {
-            "seconds": round(time.perf_counter() - started, 1),
-            "summary": report.summary(),
             "documents": stats.documents,
             "children": stats.chunks,
             "duplicates": stats.duplicates,
@@ -142,12 +135,12 @@ class BeirCollection:
         """Document ids holding a child: its own, then those of its near-duplicates."""
         if self._docs is None:
             children = self.store.state.children()
-            self._docs = {c.id: [doc_id_of(c.source)] for c in children}
+            self._docs = {c.id: [self.doc_id(c.source)] for c in children}
             ids = list(self._docs)
             for start in range(0, len(ids), 5000):
                 found = self.store.state.duplicate_sources(ids[start : start + 5000])
                 for chunk_id_, sources in found.items():
-                    self._docs[chunk_id_].extend(doc_id_of(s) for s in sources)
+                    self._docs[chunk_id_].extend(self.doc_id(s) for s in sources)
         return self._docs.get(chunk_id, [])
 
     def rank_documents(self, chunk_ids: Sequence[str]) -> list[str]:
@@ -197,6 +190,59 @@ class BeirCollection:
         self.store.close()
 
 
+class BeirCollection(EvalCollection):
+    """A BEIR corpus ingested as a collection of its own; its documents are the corpus ids."""
+
+    def __init__(
+        self, dataset: BeirDataset, settings: Settings, collection: str | None = None
+    ) -> None:
+        super().__init__(
+            settings.updated(collection=collection or f"beir-{dataset.name}"), dataset.qrels
+        )
+        self.dataset = dataset
+        self.folder = settings.home / "eval" / "beir" / dataset.name / "docs"
+
+    def write_corpus(self) -> int:
+        """One Markdown file per document; only changed ones are rewritten, and files of
+        documents no longer in the corpus are removed (ingest then prunes them)."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        wanted: dict[str, str] = {}
+        for doc in self.dataset.corpus.values():
+            body = doc.text.strip() or doc.title.strip()
+            wanted[doc_filename(doc.id)] = (
+                f"# {doc.title.strip()}\n\n{body}\n" if doc.title.strip() else f"{body}\n"
+            )
+        written = 0
+        for name, text in wanted.items():
+            path = self.folder / name
+            if not path.is_file() or path.read_text(encoding="utf-8") != text:
+                path.write_text(text, encoding="utf-8")
+                written += 1
+        for stale in self.folder.glob("*.md"):
+            if stale.name not in wanted:
+                stale.unlink()
+        return written
+
+    def prepare(self, progress: bool = False) -> dict[str, Any]:
+        from ingest.pipeline import Ingestor
+
+        started = time.perf_counter()
+        self.write_corpus()
+        report = Ingestor(self.settings, self.store).run([self.folder], progress=progress)
+        if not report.ok:
+            failed = report.failures()
+            raise UserError(f"ingesting the {self.dataset.name} corpus failed: {failed[:3]}")
+        self._docs = None
+        return {
+            "seconds": round(time.perf_counter() - started, 1),
+            "summary": report.summary(),
+            **self._stats(),
+        }
+
+    def doc_id(self, source: str) -> str:
+        return doc_id_of(source)
+
+
 @dataclass
 class ConfigRun:
     ranked: dict[str, list[str]]
@@ -219,7 +265,7 @@ def _progress(items: Any, desc: str, show: bool) -> Any:
 
 
 def run_config(
-    collection: BeirCollection,
+    collection: EvalCollection,
     pipeline: RetrievalPipeline,
     queries: Mapping[str, str],
     keep: int,
@@ -312,7 +358,7 @@ def tune_bm25(
 
 
 def tune(
-    collection: BeirCollection,
+    collection: EvalCollection,
     folder: Path,
     split: str,
     reranker: Reranker | None,
@@ -369,7 +415,7 @@ def tune(
 
 
 def evaluate_retrieval(
-    dataset: Path,
+    dataset: Path | None,
     settings: Settings,
     configs: Sequence[str] | None = None,
     split: str = "test",
@@ -380,6 +426,7 @@ def evaluate_retrieval(
     progress: bool = False,
     grid: TuningGrid | None = None,
     collections: Sequence[str] | None = None,
+    questions: Path | None = None,
 ) -> dict[str, Any]:
     """Run every named config on `split` and write results.json, results.md and results.png
     to `out` (`configs` None: all of them). Configs needing a cross-encoder are reported as
@@ -388,39 +435,60 @@ def evaluate_retrieval(
 
     `collections` compares collections of the same corpus side by side (e.g. before and after
     `rag tune`): each is ingested, tuned on `tune_split` and evaluated with its own models, and
-    its rows are named "CONFIG [COLLECTION]". None: one collection, `beir-NAME`."""
+    its rows are named "CONFIG [COLLECTION]". None: one collection, `beir-NAME`.
+
+    `questions` instead of a dataset: a question file naming each question's source documents
+    (`rag questions generate` writes one), over collections as the user ingested them (None:
+    the configured one). Nothing is ingested, and fusion keeps its configured values: every
+    question is reported, none is left to tune on."""
     configs = list(CONFIGS) if configs is None else configs
     unknown = [c for c in configs if c not in CONFIGS]
     if unknown:
         raise InvalidInput(f"unknown retrieval config(s) {unknown}; choose from {list(CONFIGS)}")
     started = time.perf_counter()
-    data = load_beir(dataset, split)
-    queries = dict(list(data.queries.items())[:limit]) if limit else data.queries
-    names = list(collections) if collections else [f"beir-{data.name}"]
-    if tune_split is not None and not (dataset / "qrels" / f"{tune_split}.tsv").is_file():
-        tune_split = None
+    opened: list[tuple[str, EvalCollection]] = []
+    queries: dict[str, str] = {}
     results: dict[str, dict[str, Any]] = {}
     skipped: dict[str, str] = {}
     variants: dict[str, dict[str, Any]] = {}
-    for name in names:
-        collection = BeirCollection(data, settings, name)
-        try:
+    try:
+        if questions is not None:
+            names = list(collections) if collections else [settings.collection]
+            for name in names:
+                collection, queries = EvalCollection.from_questions(
+                    settings.updated(collection=name), questions
+                )
+                opened.append((name, collection))
+            dataset, split, tune_split = None, "all", None
+            about = {"name": questions.stem, "path": str(questions)}
+        elif dataset is not None:
+            data = load_beir(dataset, split)
+            queries = data.queries
+            names = list(collections) if collections else [f"beir-{data.name}"]
+            opened = [(name, BeirCollection(data, settings, name)) for name in names]
+            if tune_split is not None and not (dataset / "qrels" / f"{tune_split}.tsv").is_file():
+                tune_split = None
+            about = {"name": data.name, "path": str(dataset)}
+        else:
+            raise InvalidInput("give a BEIR dataset folder or a question file")
+        queries = dict(list(queries.items())[:limit]) if limit else queries
+        for name, collection in opened:
             variant = _evaluate_collection(
                 collection, dataset, configs, queries, tune_split, tune_limit, grid, progress
             )
-        finally:
+            label = "" if len(names) == 1 else f" [{name}]"
+            results.update({f"{c}{label}": m for c, m in variant.pop("configs").items()})
+            skipped.update({f"{c}{label}": r for c, r in variant.pop("skipped").items()})
+            variants[name] = variant
+    finally:
+        for _, collection in opened:
             collection.close()
-        label = "" if len(names) == 1 else f" [{name}]"
-        results.update({f"{c}{label}": m for c, m in variant.pop("configs").items()})
-        skipped.update({f"{c}{label}": r for c, r in variant.pop("skipped").items()})
-        variants[name] = variant
     report = {
         "dataset": {
-            "name": data.name,
-            "path": str(dataset),
+            **about,
             "split": split,
             "queries": len(queries),
-            "corpus": len(data.corpus),
+            "corpus": next(iter(variants.values()))["ingest"]["documents"],
         },
         "collections": variants,
         "configs": results,
@@ -434,8 +502,8 @@ def evaluate_retrieval(
 
 
 def _evaluate_collection(
-    collection: BeirCollection,
-    dataset: Path,
+    collection: EvalCollection,
+    dataset: Path | None,
     configs: Sequence[str],
     queries: Mapping[str, str],
     tune_split: str | None,
@@ -447,7 +515,7 @@ def _evaluate_collection(
     ingest = collection.prepare(progress)
     reranker, reranker_note = _reranker(collection, any(CONFIGS[c].rerank for c in configs))
     tuning = None
-    if tune_split is not None:
+    if tune_split is not None and dataset is not None:
         tuning = tune(
             collection, dataset, tune_split, reranker, grid or TuningGrid(), tune_limit, progress
         )
@@ -467,11 +535,11 @@ def _evaluate_collection(
         reranking = reranker if spec.rerank else None
         pipeline = collection.pipeline(spec.mode, n, tuning, reranking, depth)
         runs[name] = run_config(collection, pipeline, queries, n, progress, f"{name} ")
-        results[name] = runs[name].metrics(collection.dataset.qrels)
+        results[name] = runs[name].metrics(collection.qrels)
     for name, run in runs.items():
         base = ConfigSpec(CONFIGS[name].mode).name
         if CONFIGS[name].rerank and base in runs:
-            results[name]["rerank_gain"] = rerank_gain(run, runs[base], collection.dataset.qrels)
+            results[name]["rerank_gain"] = rerank_gain(run, runs[base], collection.qrels)
     return {
         "models": {"embedding": collection.store.embedding_model, "reranker": reranker_note},
         "settings": {
@@ -494,7 +562,7 @@ def _evaluate_collection(
     }
 
 
-def _trained_on(collection: BeirCollection, dataset: Path, split: str | None) -> str | None:
+def _trained_on(collection: EvalCollection, dataset: Path | None, split: str | None) -> str | None:
     """A warning when fusion is tuned on the very queries the collection's bi-encoder was
     trained on (`rag tune`): dense looks better on them than on unseen queries, which pulls
     the chosen weights towards it."""
@@ -502,7 +570,7 @@ def _trained_on(collection: BeirCollection, dataset: Path, split: str | None) ->
 
     tuned = collection.store.tuned_embedder
     card = read_card(Path(tuned.model), EmbedderCard) if tuned else None
-    if split is None or card is None:
+    if split is None or dataset is None or card is None:
         return None
     data = card.data
     if data.split != split or Path(data.labels).resolve() != dataset.resolve():
@@ -514,7 +582,7 @@ def _trained_on(collection: BeirCollection, dataset: Path, split: str | None) ->
     )
 
 
-def _reranker(collection: BeirCollection, wanted: bool) -> tuple[Reranker | None, str]:
+def _reranker(collection: EvalCollection, wanted: bool) -> tuple[Reranker | None, str]:
     if not wanted:
         return None, "not used"
     from rag_app.retrieval.rerank import CrossEncoderReranker, load_reranker

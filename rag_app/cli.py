@@ -198,10 +198,10 @@ def cmd_config(args: argparse.Namespace) -> int:
 def cmd_eval_retrieval(args: argparse.Namespace) -> int:
     from eval.retrieval import evaluate_retrieval
 
-    if not Path(args.dataset).is_dir():
+    if args.dataset and not Path(args.dataset).is_dir():
         raise CliError(f"no such dataset folder: {args.dataset}")
     report = evaluate_retrieval(
-        Path(args.dataset),
+        Path(args.dataset) if args.dataset else None,
         _settings(args),
         configs=args.configs.split(",") if args.configs else None,
         split=args.split,
@@ -211,6 +211,7 @@ def cmd_eval_retrieval(args: argparse.Namespace) -> int:
         out=Path(args.out),
         progress=sys.stderr.isatty(),
         collections=args.collections.split(",") if args.collections else None,
+        questions=_optional(args.questions, "questions file"),
     )
     _show(args.out)
     return 0 if report["configs"] else 1
@@ -525,12 +526,20 @@ def _parser() -> argparse.ArgumentParser:
     evals = evaluation.add_subparsers(dest="what", required=True, metavar="WHAT")
     retrieval = evals.add_parser(
         "retrieval",
-        help="compare retrieval configs on a BEIR-format folder",
+        help="compare retrieval configs on a BEIR-format folder or your own questions",
         description="Ingest a BEIR corpus into its own collection, tune fusion on one split, "
-        "report nDCG/Recall/MRR and latency per config on another.",
+        "report nDCG/Recall/MRR and latency per config on another. Or, with --questions, "
+        "measure an ingested collection on questions naming their source documents.",
     )
     retrieval.set_defaults(handler=cmd_eval_retrieval)
-    retrieval.add_argument("--dataset", required=True, metavar="DIR", help="BEIR-format folder")
+    judged_by = retrieval.add_mutually_exclusive_group(required=True)
+    judged_by.add_argument("--dataset", metavar="DIR", help="BEIR-format folder")
+    judged_by.add_argument(
+        "--questions",
+        metavar="FILE",
+        help="JSONL of {question, sources}, e.g. from `rag questions generate`: the "
+        "collection is measured as ingested, fusion at its configured values",
+    )
     retrieval.add_argument(
         "--configs",
         metavar="A,B",
@@ -548,7 +557,8 @@ def _parser() -> argparse.ArgumentParser:
         "--collections",
         metavar="A,B",
         help="compare these collections of the corpus side by side, e.g. before and after "
-        "`rag tune` (default: one collection, beir-NAME)",
+        "`rag tune` (default: one collection, beir-NAME; with --questions, the configured "
+        "one)",
     )
     retrieval.add_argument("--limit", type=int, metavar="N", help="report on N queries only")
     retrieval.add_argument("--out", default="eval-results/retrieval", metavar="DIR")

@@ -136,3 +136,19 @@ def test_calibrate_measures_the_gate_on_a_given_question_set(
     questions.write_text('{"text": "no question here"}\n')
     assert main(["calibrate", "--questions", str(questions)]) == 1
     assert "generated.jsonl:1: expected an object with a 'question'" in capsys.readouterr().err
+
+
+def test_eval_retrieval_measures_the_collection_on_a_question_file(
+    docs_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["ingest", str(docs_dir)]) == 0
+    questions = tmp_path / "mine.jsonl"
+    questions.write_text(
+        '{"question": "When are the compost bins emptied?", "sources": ["garden.md"]}\n'
+    )
+    out = tmp_path / "report"
+    args = ["eval", "retrieval", "--questions", str(questions), "--configs", "bm25"]
+    assert main([*args, "--out", str(out)]) == 0
+    assert "# Retrieval: mine (all, 1 queries)" in (out / "results.md").read_text()
+    with pytest.raises(SystemExit):  # a dataset or a question file, not both
+        main([*args, "--dataset", str(tmp_path)])

@@ -11,6 +11,13 @@ from rag_app.config import Settings, get_settings
 from rag_app.models.cards import EmbedderCard, RerankerCard
 
 Target = Literal["embedder", "reranker"]
+Stage = Literal[
+    "generating questions", "tuning the bi-encoder", "training the reranker", "calibrating"
+]
+_TARGET_STAGES: dict[Target, Stage] = {
+    "embedder": "tuning the bi-encoder",
+    "reranker": "training the reranker",
+}
 
 
 def tune(
@@ -19,6 +26,8 @@ def tune(
     split: str = "train",
     targets: tuple[Target, ...] = ("embedder", "reranker"),
     progress: bool = False,
+    gate_questions: Sequence[str] | None = None,
+    on_stage: Callable[[Stage], None] | None = None,
 ) -> dict[str, RerankerCard | EmbedderCard]:
     """Tune each target in order and return their cards by target.
 
@@ -26,7 +35,9 @@ def tune(
     collection retrieves, as it will see them in use. Each target mines its examples with the
     collection's own hybrid retrieval, trains on most of the questions and validates on the
     rest (the same split for both). Several label files (real and generated questions) are
-    used together."""
+    used together. The gate is recalibrated afterwards, on `gate_questions` when given (the
+    collection's own questions), and always when a new bi-encoder was installed: its dense
+    threshold is a cosine of the old model's."""
     from rag_app.models.resolve import resolve_embedder
     from rag_app.retrieval.hybrid import HybridRetriever
     from rag_app.retrieval.rerank import rerank_depth, tuned_reranker_dir
@@ -49,6 +60,8 @@ def tune(
         questions = [q for f in files for q in load_labelled(f, sources, split)]
         train_q, val_q = split_questions(questions, s.tune_validation_share, s.tune_seed)
         for target in targets:
+            if on_stage is not None:
+                on_stage(_TARGET_STAGES[target])
             retriever = HybridRetriever.from_store(store)
             val_depth = rerank_depth(s, None) if target == "reranker" else s.tune_candidates
             train, validation = (
@@ -76,17 +89,13 @@ def tune(
                 )
             cards[target] = card
     embedder = cards.get("embedder")
-    if embedder is not None and embedder.installed:
-        # The gate's dense threshold is a cosine of the old model's: refit it to the new one.
+    if gate_questions is not None or (embedder is not None and embedder.installed):
         from rag_app.tuning.abstention import calibrate_collection
 
-        calibrate_collection(s)
+        if on_stage is not None:
+            on_stage("calibrating")
+        calibrate_collection(s, gate_questions)
     return cards
-
-
-Stage = Literal[
-    "generating questions", "tuning the bi-encoder", "training the reranker", "calibrating"
-]
 
 
 def tune_from_documents(
@@ -99,7 +108,6 @@ def tune_from_documents(
     from an earlier, interrupted set), tune both models from them, then recalibrate the gate
     with them. The set is kept in the collection's folder for `rag eval answers`.
     `budget_minutes` caps the generation and each model's training."""
-    from rag_app.tuning.abstention import calibrate_collection
     from rag_app.tuning.questions import (
         generate_questions,
         kept_questions_path,
@@ -122,14 +130,4 @@ def tune_from_documents(
     say("generating questions", report.summary())
     if budget_minutes:
         settings = settings.updated(tune_budget_minutes=budget_minutes)
-    cards: dict[str, RerankerCard | EmbedderCard] = {}
-    steps: tuple[tuple[Target, Stage], ...] = (
-        ("embedder", "tuning the bi-encoder"),
-        ("reranker", "training the reranker"),
-    )
-    for target, stage in steps:
-        say(stage)
-        cards.update(tune(out, settings, targets=(target,)))
-    say("calibrating")
-    calibrate_collection(settings, read_question_texts(out))
-    return cards
+    return tune(out, settings, gate_questions=read_question_texts(out), on_stage=say)

@@ -215,3 +215,55 @@ def test_fusion_tuned_on_the_embedders_own_training_queries_is_flagged(tmp_path:
     assert _trained_on(collection, TINY, None) is None
     untuned: Any = SimpleNamespace(store=SimpleNamespace(tuned_embedder=None))
     assert _trained_on(untuned, TINY, "train") is None
+
+
+def test_an_ingested_collection_is_measured_on_questions_naming_their_sources(
+    ingested: Settings, tmp_path: Path
+) -> None:
+    """`rag eval retrieval --questions`: the user's own collection as it is (nothing
+    ingested, nothing tuned), documents judged by the file's sources."""
+    from rag_app.store import CollectionStore
+
+    questions = tmp_path / "questions.jsonl"
+    questions.write_text(
+        "\n".join(
+            json.dumps({"question": q, "sources": [s]})
+            for q, s in (
+                ("When are the compost bins emptied?", "garden.md"),
+                ("What must be written in the blue logbook?", "guide/tools.md"),
+                ("When does the garden committee meet?", "notes.txt"),
+            )
+        )
+    )
+    with CollectionStore(ingested) as store:
+        before = store.state.generation
+    out = tmp_path / "out"
+    report = evaluate_retrieval(
+        None, ingested, configs=["bm25", "hybrid-alpha"], questions=questions, out=out
+    )
+
+    assert report["dataset"]["queries"] == 3 and report["dataset"]["split"] == "all"
+    assert report["dataset"]["corpus"] == 3
+    variant = report["collections"][ingested.collection]
+    assert variant["tuning"] is None and variant["ingest"]["summary"] == "measured as ingested"
+    # Each question names words only its own document holds: keyword search ranks it first.
+    assert report["configs"]["bm25"]["mrr@10"] == 1.0
+    assert 0.0 < report["configs"]["hybrid-alpha"]["ndcg@10"] <= 1.0
+    assert "| hybrid-alpha |" in (out / "results.md").read_text()
+    with CollectionStore(ingested) as store:
+        assert store.state.generation == before
+
+
+def test_a_question_whose_source_is_not_in_the_collection_is_named(
+    ingested: Settings, tmp_path: Path
+) -> None:
+    from rag_app.tuning.data import LabelError
+
+    questions = tmp_path / "questions.jsonl"
+    questions.write_text(
+        json.dumps({"question": "When is the shed open?", "sources": ["guide/tools.md"]})
+        + "\n"
+        + json.dumps({"question": "Who wrote the annual report?", "sources": ["report.pdf"]})
+    )
+    with pytest.raises(LabelError, match=r"questions.jsonl:2: .*report\.pdf"):
+        evaluate_retrieval(None, ingested, configs=["bm25"], questions=questions)
