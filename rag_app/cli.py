@@ -389,19 +389,26 @@ def cmd_tune(args: argparse.Namespace) -> int:
     cards = tune(labels, settings, args.split, targets, sys.stderr.isatty())
     for target, card in cards.items():
         trained = f"{target} for {settings.collection!r} trained in {card.wall_seconds:.0f} s"
+        gain = card.validation.gain
+        measured = f", {gain.describe()} questions" if gain else ""
         if isinstance(card, EmbedderCard):
             verdict = "installed, collection re-embedded" if card.installed else "not installed"
             print(
                 f"{trained}; validation nDCG@10 {card.validation.base:.4f} base -> "
-                f"{card.validation.tuned:.4f} tuned ({verdict})"
+                f"{card.validation.tuned:.4f} tuned{measured} ({verdict})"
             )
         else:
             verdict = "installed" if card.installed else "not installed"
             print(
                 f"{trained} ({card.data.pairs} pairs, {card.settings.steps} steps); "
                 f"validation nDCG@10 {card.validation.fused:.4f} fused -> "
-                f"{card.validated:.4f} reranked "
+                f"{card.validated:.4f} reranked{measured} "
                 f"({card.combine}, depth {card.rerank_depth}; {verdict})"
+            )
+        if not card.installed:
+            print(
+                f"  the {target} was not installed: its validation gain is not clearly above 0 "
+                "(more questions narrow the interval; tune_keep_worse installs it anyway)"
             )
     return 0
 

@@ -40,7 +40,13 @@ from rag_app.models.onnx_reranker import ONNX_INT8
 from rag_app.retrieval.fusion import rank_blend, reciprocal_rank_fusion
 from rag_app.retrieval.metrics import ndcg_at_k
 from rag_app.tuning.data import Example
-from rag_app.tuning.training import budget_callback, install, training_arguments, training_run
+from rag_app.tuning.training import (
+    budget_callback,
+    install,
+    training_arguments,
+    training_run,
+    validation_gain,
+)
 
 # nDCG@10 an int8 copy may lose on validation and still replace the PyTorch model.
 INT8_TOLERANCE = 0.005
@@ -73,9 +79,10 @@ def orders(
 
 def validate(
     model: Any, examples: list[Example], depths: Sequence[int], rrf_k: int, batch_size: int
-) -> tuple[dict[str, float], list[float]]:
-    """Mean nDCG@10 of each order in `orders` over held-out questions; and, for each question
-    whose candidates hold a positive, the best score among them (what abstention looks at)."""
+) -> tuple[dict[str, list[float]], list[float]]:
+    """nDCG@10 of each order in `orders` per held-out question (the same questions, in the
+    same order, for every order); and, for each question whose candidates hold a positive,
+    the best score among them (what abstention looks at)."""
     from rag_app.retrieval.rerank import cross_encoder_logits
 
     totals: dict[str, list[float]] = {}
@@ -92,7 +99,11 @@ def validate(
             # Validation works on passage texts, not documents; binary relevance.
             relevant = dict.fromkeys(example.positives, 1)
             totals.setdefault(name, []).append(ndcg_at_k(order, relevant, 10))
-    return {name: sum(v) / len(v) for name, v in totals.items()}, best_scores
+    return totals, best_scores
+
+
+def means(per_question: dict[str, list[float]]) -> dict[str, float]:
+    return {name: sum(v) / len(v) for name, v in per_question.items()}
 
 
 def best_use(scores: dict[str, float]) -> tuple[str, int]:
@@ -191,8 +202,9 @@ def train_cross_encoder(
     data: dict[str, Any],
     progress: bool = False,
 ) -> RerankerCard:
-    """Train and validate the cross-encoder, and install it at `target` if it beats the fused
-    order on validation (or `tune_keep_worse`); returns its card."""
+    """Train and validate the cross-encoder, and install it at `target` if it clearly beats
+    the fused order on validation (the paired interval of its gain above 0) or
+    `tune_keep_worse`; returns its card."""
     import torch
     from datasets import Dataset
     from sentence_transformers.cross_encoder import (
@@ -260,15 +272,17 @@ def train_cross_encoder(
         steps = trainer.state.global_step
     train_seconds = time.perf_counter() - started
     begun = time.perf_counter()
-    after, best_scores = validate(model, validation, depths, s.rrf_k, s.rerank_batch_size)
+    per_question, best_scores = validate(model, validation, depths, s.rrf_k, s.rerank_batch_size)
+    after = means(per_question)
     torch_seconds = time.perf_counter() - begun
     combine, depth = best_use(after)
     work_dir = Path(tempfile.mkdtemp(prefix="rag-tune-onnx-"))
     int8 = int8_onnx_trial(
         model, work_dir, validation, depths, s, after[f"{combine}@{depth}"], torch_seconds
     )
-    # A reranker that loses to the fused order on validation would make every answer worse.
-    installed = s.tune_keep_worse or after[f"{combine}@{depth}"] > after["fused"]
+    # A reranker no better than the fused order would make every answer worse (or slower).
+    gain = validation_gain(per_question[f"{combine}@{depth}"], per_question["fused"])
+    installed = s.tune_keep_worse or gain.clear
     card = RerankerCard(
         base_model=base_model,
         initialised_from=str(s.tune_reranker_init) if s.tune_reranker_init else None,
@@ -296,6 +310,7 @@ def train_cross_encoder(
             metric="ndcg@10 over child chunks, binary relevance",
             fused=after["fused"],
             trained={k: v for k, v in after.items() if k != "fused"},
+            gain=gain,
         ),
         combine=Combine.parse(combine),
         rerank_depth=depth,
@@ -333,11 +348,11 @@ def int8_onnx_trial(
     export_int8(model, work_dir)
     onnx = OnnxCrossEncoder(work_dir, model.max_length)
     begun = time.perf_counter()
-    scores, best_scores = validate(
+    per_question, best_scores = validate(
         onnx, validation, depths, settings.rrf_k, settings.rerank_batch_size
     )
     onnx_seconds = time.perf_counter() - begun
-    best = max((v for k, v in scores.items() if "@" in k), default=math.nan)
+    best = max((v for k, v in means(per_question).items() if "@" in k), default=math.nan)
     holds = best >= torch_score - INT8_TOLERANCE
     return {
         "validation_best": best,

@@ -5,7 +5,8 @@ passage, mined hard negative): every other passage in the batch is a negative to
 hundred questions teach the model the collection's vocabulary (SciFact's claims against
 abstracts) without forgetting what the base model knew. Validation reranks the held-out
 questions' retrieved candidates by cosine similarity (nDCG@10) before and after; the tuned model
-is installed only when it beats the base model there.
+is installed only when it beats the base model there by more than the luck of which questions
+were held out.
 
 Re-embedding writes every searchable child into a new Chroma collection with the tuned model;
 the collection's state switches to it only once it is complete, so queries and ingests keep
@@ -15,6 +16,7 @@ using the old vectors until then.
 from __future__ import annotations
 
 import json
+import math
 import shutil
 import tempfile
 import time
@@ -27,7 +29,13 @@ from rag_app.errors import InvalidInput
 from rag_app.models.cards import CardData, EmbedderCard, EmbedderValidation
 from rag_app.models.resolve import EmbedderSpec
 from rag_app.tuning.data import Example
-from rag_app.tuning.training import budget_callback, install, training_arguments, training_run
+from rag_app.tuning.training import (
+    budget_callback,
+    install,
+    training_arguments,
+    training_run,
+    validation_gain,
+)
 
 if TYPE_CHECKING:
     from rag_app.store import CollectionStore, TunedEmbedder
@@ -72,6 +80,31 @@ def _evaluator(validation: list[Example], spec: EmbedderSpec, batch_size: int) -
     )
 
 
+def _per_question(
+    model: Any, validation: list[Example], spec: EmbedderSpec, batch_size: int
+) -> list[float]:
+    """nDCG@10 per held-out question, its candidates ranked by cosine: what the evaluator
+    averages, kept per question so the gain gets a paired interval."""
+    import numpy as np
+
+    from rag_app.retrieval.metrics import ndcg_at_k
+
+    scores = []
+    for e in validation:
+        docs = list(dict.fromkeys([*e.positives, *e.candidates]))
+        query = model.encode(
+            [spec.query_prefix + e.question], batch_size=batch_size, normalize_embeddings=True
+        )[0]
+        vectors = model.encode(
+            [spec.passage_prefix + d for d in docs],
+            batch_size=batch_size,
+            normalize_embeddings=True,
+        )
+        order = [docs[i] for i in np.argsort(-(vectors @ query), kind="stable")]
+        scores.append(ndcg_at_k(order, dict.fromkeys(e.positives, 1), 10))
+    return scores
+
+
 def train_embedder(
     train: list[Example],
     validation: list[Example],
@@ -81,8 +114,9 @@ def train_embedder(
     data: dict[str, Any],
     progress: bool = False,
 ) -> EmbedderCard:
-    """Train from `base`; install at `target` if validation improved. Returns the card
-    (`installed` says whether it was)."""
+    """Train from `base`; install at `target` if it clearly beats the base model on
+    validation (the paired interval of its gain above 0). Returns the card (`installed` says
+    whether it was)."""
     import torch
     from datasets import Dataset
     from sentence_transformers import (
@@ -106,7 +140,7 @@ def train_embedder(
         )
     dataset = Dataset.from_dict(rows).shuffle(seed=s.tune_seed)
     evaluator = _evaluator(validation, base, s.embedding_batch_size)
-    before = float(evaluator(model)["validation_ndcg@10"])
+    before = _per_question(model, validation, base, s.embedding_batch_size)
     budget = budget_callback(s.tune_budget_minutes * 60)
     with tempfile.TemporaryDirectory(prefix="rag-tune-") as work:
         args = training_arguments(
@@ -132,11 +166,10 @@ def train_embedder(
             evaluator=evaluator,
             callbacks=[budget, EarlyStoppingCallback(early_stopping_patience=3)],
         )
-        trainer.train()
+        trainer.train()  # the best checkpoint on validation is loaded at the end
         steps = trainer.state.global_step
-        # The best checkpoint (now loaded) was scored on validation when it was saved.
-        best = trainer.state.best_metric
-    after = float(best) if best is not None else float(evaluator(model)["validation_ndcg@10"])
+    after = _per_question(model, validation, base, s.embedding_batch_size)
+    gain = validation_gain(after, before)
     seconds = time.perf_counter() - started
     card = EmbedderCard(
         base_model=str(base.path),
@@ -159,10 +192,11 @@ def train_embedder(
         ),
         validation=EmbedderValidation(
             metric="ndcg@10 reranking the retrieved candidates by cosine, binary relevance",
-            base=before,
-            tuned=after,
+            base=sum(before) / len(before) if before else math.nan,
+            tuned=sum(after) / len(after) if after else math.nan,
+            gain=gain,
         ),
-        installed=after > before or s.tune_keep_worse,
+        installed=gain.clear or s.tune_keep_worse,
         wall_seconds=round(seconds, 1),
     )
     if card.installed:

@@ -4,8 +4,10 @@ is complete."""
 
 from __future__ import annotations
 
+import math
 import shutil
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +15,8 @@ from pydantic import BaseModel
 
 from rag_app.config import Settings
 from rag_app.files import replace_dir
-from rag_app.models.cards import CARD, TrainingRun, card_json
+from rag_app.models.cards import CARD, TrainingRun, ValidationGain, card_json
+from rag_app.retrieval.metrics import paired_bootstrap_interval
 
 
 def budget_callback(seconds: float) -> Any:
@@ -78,6 +81,15 @@ def training_arguments(
         disable_tqdm=not progress,
         **extra,
     )
+
+
+def validation_gain(trained: Sequence[float], base: Sequence[float]) -> ValidationGain:
+    """Per-question nDCG@10 of a trained model against what it would replace, paired."""
+    if not trained:
+        return ValidationGain(mean=math.nan, low=math.nan, high=math.nan, questions=0)
+    low, high = paired_bootstrap_interval(trained, base)
+    mean = (sum(trained) - sum(base)) / len(trained)
+    return ValidationGain(mean=mean, low=low, high=high, questions=len(trained))
 
 
 def training_run(settings: Settings, budget: Any, steps: int, **own: Any) -> TrainingRun:

@@ -107,7 +107,9 @@ def test_rag_tune_embedder_installs_only_a_model_that_beats_the_base_on_validati
     assert card.settings.steps >= 1 and card.data.rows
     v = card.validation
     assert 0.0 <= v.base <= 1.0 and 0.0 <= v.tuned <= 1.0
-    assert card.installed == (v.tuned > v.base)
+    assert v.gain is not None and v.gain.questions == 1
+    assert v.gain.mean == pytest.approx(v.tuned - v.base)
+    assert card.installed == (v.gain.low > 0)
     with CollectionStore(settings) as store:
         tuned = store.tuned_embedder
         calibration = stored_calibration(store)

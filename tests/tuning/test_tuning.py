@@ -1,4 +1,5 @@
 import json
+import math
 from pathlib import Path
 
 import pytest
@@ -179,3 +180,20 @@ def test_a_reranker_can_start_from_an_earlier_model(tmp_path: Path) -> None:
     pairs = [("when is the shed closed", "on Mondays"), ("bees", "honey from nectar")]
     before = cross_encoder_logits(first, pairs, batch_size=2)
     assert np.allclose(before, cross_encoder_logits(again, pairs, batch_size=2), atol=1e-5)
+
+
+def test_a_validation_gain_counts_only_when_its_interval_clears_zero() -> None:
+    """The install rule: two questions won among 50 ties is luck of the split, a win on most
+    questions is not, and a model measured on no question is never installed."""
+    from rag_app.tuning.training import validation_gain
+
+    ties = [1.0] * 48
+    lucky = validation_gain([*ties, 1.0, 1.0], [*ties, 0.5, 0.5])
+    assert lucky.mean == pytest.approx(0.02) and lucky.low == 0.0 and not lucky.clear
+    steady = validation_gain([0.8] * 40 + [0.5] * 10, [0.6] * 40 + [0.6] * 10)
+    assert steady.low > 0 and steady.clear and steady.questions == 50
+    assert "on 50" in steady.describe()
+    worse = validation_gain([0.5] * 10, [0.6] * 10)
+    assert worse.high < 0 and not worse.clear
+    empty = validation_gain([], [])
+    assert math.isnan(empty.mean) and not empty.clear
