@@ -45,8 +45,11 @@ class TuningJob:
 
 
 def _card_line(target: str, card: RerankerCard | EmbedderCard) -> str:
-    verdict = "installed" if card.installed else "not installed: it did not beat what was there"
-    return f"{target} {verdict}"
+    gain = card.validation.gain
+    measured = f" ({gain.describe()} held-out questions)" if gain else ""
+    if card.installed:
+        return f"{target} installed{measured}"
+    return f"{target} not installed: no clear gain over what was there{measured}"
 
 
 class Library:

@@ -90,17 +90,34 @@ def test_tuning_runs_in_the_background_once_per_collection_and_reports_its_end(
     import threading
 
     from rag_app.errors import InvalidInput
-    from rag_app.models.cards import EmbedderCard
+    from rag_app.models.cards import (
+        EmbedderCard,
+        EmbedderValidation,
+        RerankerCard,
+        RerankerValidation,
+        ValidationGain,
+    )
 
     release = threading.Event()
-    card = EmbedderCard.model_construct(installed=True)
+    clear = ValidationGain(mean=0.2, low=0.1, high=0.3, questions=20)
+    luck = ValidationGain(mean=0.03, low=0.0, high=0.08, questions=20)
+    cards = {
+        "embedder": EmbedderCard.model_construct(
+            installed=True,
+            validation=EmbedderValidation(metric="ndcg@10", base=0.5, tuned=0.7, gain=clear),
+        ),
+        "reranker": RerankerCard.model_construct(
+            installed=False,
+            validation=RerankerValidation(metric="ndcg@10", fused=0.9, trained={}, gain=luck),
+        ),
+    }
 
     def fake_tune(s: Settings, count: int, budget: float | None, on_stage):  # type: ignore[no-untyped-def]
         on_stage("generating questions", f"3 of {count} kept")
         release.wait(10)
         if s.collection == "broken":
             raise RuntimeError("no chunks")
-        return {"embedder": card}
+        return cards
 
     monkeypatch.setattr("rag_app.tuning.tune_from_documents", fake_tune)
     library = Library(settings)
@@ -115,6 +132,10 @@ def test_tuning_runs_in_the_background_once_per_collection_and_reports_its_end(
         for _ in range(100):
             if j.finished is None:
                 threading.Event().wait(0.05)
-    assert job.describe().endswith("embedder installed.")
+    assert job.describe().endswith(
+        "embedder installed (gain +0.2000 [+0.1000, +0.3000] on 20 held-out questions); "
+        "reranker not installed: no clear gain over what was there "
+        "(gain +0.0300 [+0.0000, +0.0800] on 20 held-out questions)."
+    )
     assert "failed while generating questions: no chunks" in failing.describe()
     assert library.start_tuning("default") is not job  # a finished job can be run again
