@@ -25,6 +25,7 @@ from ingest.loaders import (
     parse,
     read_file,
 )
+from ingest.references import without_references
 from rag_app.config import Settings, get_settings
 from rag_app.store import CollectionStore, DocumentRecord, DocumentRows
 from rag_app.types import Chunk
@@ -42,6 +43,8 @@ class FileResult:
     warnings: tuple[str, ...] = ()
     """What was read only in part, e.g. pages without a text layer."""
     tables: int = 0
+    references: int = 0
+    """Reference-list children left out of the index (`index_reference_lists`)."""
 
 
 class _StoreFailure(Exception):
@@ -74,6 +77,10 @@ class IngestReport:
         return sum(f.chunks for f in self.files)
 
     @property
+    def references(self) -> int:
+        return sum(f.references for f in self.files)
+
+    @property
     def ok(self) -> bool:
         return self.count("failed") == 0
 
@@ -93,7 +100,8 @@ class IngestReport:
         return (
             f"{self.count('ingested')} ingested, {self.count('skipped')} unchanged, "
             f"{self.count('removed')} removed, {self.count('failed')} failed "
-            f"({self.chunks} chunks, {self.embedded} embedded)"
+            f"({self.chunks} chunks, {self.embedded} embedded"
+            + (f", {self.references} reference-list chunks left out)" if self.references else ")")
         )
 
 
@@ -103,6 +111,7 @@ class _Pending:
     root: Path | None
     parents: list[Chunk]
     children: list[Chunk]
+    references: int = 0
 
 
 class Ingestor:
@@ -158,6 +167,9 @@ class Ingestor:
                 parents, children = chunk_document(
                     doc, self.sizes, self.store.embedder.tokenize, self._embed
                 )
+                references = 0
+                if not self.settings.index_reference_lists:
+                    parents, children, references = without_references(parents, children)
             except _StoreFailure as err:
                 raise err.__cause__ or err from None
             except Exception as err:  # whatever a parser raises is this file's failure alone
@@ -165,7 +177,7 @@ class Ingestor:
                     log.debug("parsing %s failed", source, exc_info=True)
                 report.files.append(FileResult(source, "failed", failure_reason(err, doc_type)))
                 continue
-            pending.append(_Pending(doc, root, parents, children))
+            pending.append(_Pending(doc, root, parents, children, references))
             if sum(len(p.children) for p in pending) >= self.settings.ingest_batch_chunks:
                 self._store(pending, report, progress)
                 pending = []
@@ -235,6 +247,7 @@ class Ingestor:
                 chunks=len(p.children),
                 warnings=tuple(p.doc.warnings),
                 tables=p.doc.tables,
+                references=p.references,
             )
             for p in pending
         ]

@@ -184,6 +184,13 @@ class IngestSettings(BaseModel):
         "lowest (100 - this) percent of the document's neighbouring pairs.",
     )
 
+    index_reference_lists: bool = Field(
+        False,
+        description="Search the reference lists (bibliographies) of papers and reports. Off, "
+        "their chunks are recognised at ingest and left out of the index: their titles match "
+        "questions by their words and back no answer. Applies to files ingested from then on.",
+    )
+
     ingest_batch_chunks: int = Field(
         512,
         ge=1,
