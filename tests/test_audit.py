@@ -24,13 +24,17 @@ def test_changes_are_appended_one_json_line_each(tmp_path: Path) -> None:
     )
     when = datetime.fromisoformat(first.time)
     assert when.tzinfo == UTC and abs((datetime.now(UTC) - when).total_seconds()) < 60
-    assert second.describe().endswith("(no sign-in)  delete  papers: a.pdf: removed; b.pdf: removed")
+    assert second.describe().endswith(
+        "(no sign-in)  delete  papers: a.pdf: removed; b.pdf: removed"
+    )
 
 
 def test_a_damaged_line_is_named(tmp_path: Path) -> None:
     log = tmp_path / "audit.jsonl"
     record(log, "alice", "tune", "default", ["default: tuning started"])
     with log.open("a") as out:
-        out.write('{"time": "now", "user": "bob", "action": "drop", "collection": "x", "what": []}\n')
+        out.write(
+            '{"time": "now", "user": "bob", "action": "drop", "collection": "x", "what": []}\n'
+        )
     with pytest.raises(InvalidInput, match=r"audit.jsonl:2: action: Input should be"):
         list(entries(log))
