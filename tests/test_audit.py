@@ -31,7 +31,7 @@ def test_changes_are_appended_one_json_line_each(tmp_path: Path) -> None:
 
 def test_a_damaged_line_is_named(tmp_path: Path) -> None:
     log = tmp_path / "audit.jsonl"
-    record(log, "alice", "tune", "default", ["default: tuning started"])
+    record(log, "alice", "tune", "default", ["tuning started"])
     with log.open("a") as out:
         out.write(
             '{"time": "now", "user": "bob", "action": "drop", "collection": "x", "what": []}\n'

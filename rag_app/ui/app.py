@@ -202,6 +202,11 @@ def _tuning_note(settings: Settings, job: TuningJob | None) -> str:
     return f"{said}  \nReranker in use: {reranker_in_use(settings.updated(rerank=True))}"
 
 
+def _outcomes(rows: list[list[str]]) -> list[str]:
+    """Result rows (file, outcome, detail) as the audit log's `what`."""
+    return [f"{file}: {outcome}" for file, outcome, _ in rows]
+
+
 def build_app(chat: Chat, access: Access | None = None) -> gr.Blocks:
     """The chat page over `chat` (its settings also choose the library's home); `access`
     says who may ask and who may change the library (default: no sign-in, everyone may)."""
@@ -243,16 +248,8 @@ def build_app(chat: Chat, access: Access | None = None) -> gr.Blocks:
         rows, picker = documents_view(collection)
         return gr.Dropdown(choices=library.collections(), value=collection), rows, picker
 
-    def changed(
-        user: str | None, action: audit.Action, collection: str, rows: list[list[str]]
-    ) -> None:
-        audit.record(
-            settings.audit_log,
-            user,
-            action,
-            collection,
-            [f"{f}: {outcome}" for f, outcome, _ in rows],
-        )
+    def changed(user: str | None, action: audit.Action, collection: str, what: list[str]) -> None:
+        audit.record(settings.audit_log, user, action, collection, what)
 
     def upload(
         files: list[str] | None,
@@ -267,7 +264,7 @@ def build_app(chat: Chat, access: Access | None = None) -> gr.Blocks:
         progress(0, desc=f"Ingesting {len(files)} file(s)")
         with _friendly_errors("Ingesting"):
             results = library.upload(files, collection)
-        changed(user, "upload", collection, results)
+        changed(user, "upload", collection, _outcomes(results))
         failed = [f"{name}: {detail}" for name, outcome, detail in results if outcome == "failed"]
         if failed:
             gr.Warning("Not ingested: " + "; ".join(failed))
@@ -288,7 +285,7 @@ def build_app(chat: Chat, access: Access | None = None) -> gr.Blocks:
         user = access.require(request, Role.EDITOR)
         with _friendly_errors("Tuning"):
             library.start_tuning(collection)
-        changed(user, "tune", collection, [[collection, "tuning started", ""]])
+        changed(user, "tune", collection, ["tuning started"])
         return tuning_view(collection, request)
 
     def delete(sources: list[str], collection: str, request: gr.Request) -> tuple[Any, ...]:
@@ -297,7 +294,7 @@ def build_app(chat: Chat, access: Access | None = None) -> gr.Blocks:
             raise gr.Error("Choose the documents to delete first.")
         with _friendly_errors("Deleting"):
             results = library.delete(sources, collection)
-        changed(user, "delete", collection, results)
+        changed(user, "delete", collection, _outcomes(results))
         return (results, *documents_view(collection))
 
     def permissions(request: gr.Request) -> tuple[Any, ...]:
@@ -407,8 +404,9 @@ def launch(
     app.queue(max_size=settings.ui_queue_size)
     app.launch(
         server_name=host,
-        auth=access.sign_in if access and access.users else None,
-        auth_message="Sign in with the name and password `rag users add` gave you.",
+        # Gradio's /login awaits a coroutine function (its type hint names only plain ones).
+        auth=access.sign_in if access and access.users else None,  # type: ignore[arg-type]
+        auth_message="Sign in with your rag_app user name and password.",
         server_port=port,
         share=False,
         inbrowser=False,
