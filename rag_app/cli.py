@@ -118,7 +118,63 @@ def cmd_ask(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     from rag_app.ui import serve
 
-    serve(_settings(args), host=args.host, port=args.port)
+    serve(_settings(args), host=args.host, port=args.port, no_auth=args.no_auth)
+    return 0
+
+
+def _user_store() -> Any:
+    from rag_app.config import Settings
+    from rag_app.users import UserStore
+
+    return UserStore(Settings().users_file)
+
+
+def _read_password(name: str) -> str:
+    """One line from standard input when it is a pipe or a file (scripts); asked twice,
+    unechoed, at a terminal, so a typo does not become the password."""
+    if not sys.stdin.isatty():
+        return sys.stdin.readline().removesuffix("\n").removesuffix("\r")
+    import getpass
+
+    password = getpass.getpass(f"Password for {name}: ")
+    if getpass.getpass("Again: ") != password:
+        raise CliError("password: the two entries differ; nothing was changed")
+    return password
+
+
+def cmd_users_add(args: argparse.Namespace) -> int:
+    from rag_app.users import Role, check_name
+
+    store = _user_store()
+    check_name(args.name)  # before asking for a password it would refuse
+    user = store.add(args.name, _read_password(args.name), Role(args.role), args.replace)
+    print(f"{user.name} ({user.role}) saved in {store.path}")
+    return 0
+
+
+def cmd_users_remove(args: argparse.Namespace) -> int:
+    store = _user_store()
+    store.remove(args.name)
+    print(f"{args.name} removed from {store.path}")
+    return 0
+
+
+def cmd_users_list(args: argparse.Namespace) -> int:
+    store = _user_store()
+    users = store.users()
+    if not users:
+        print(f"no users in {store.path}: the chat page serves loopback only, without sign-in")
+    for user in users:
+        print(f"{user.name}\t{user.role}")
+    return 0
+
+
+def cmd_users_audit(args: argparse.Namespace) -> int:
+    from rag_app.audit import entries
+    from rag_app.config import Settings
+
+    for entry in entries(Settings().audit_log):
+        print(entry.describe())
     return 0
 
 
@@ -469,6 +525,12 @@ def _parser() -> argparse.ArgumentParser:
     serve = add("serve", cmd_serve, "open the chat page")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=7860)
+    serve.add_argument(
+        "--no-auth",
+        action="store_true",
+        help="serve without sign-in even on a shared address: anyone who reaches the port "
+        "may read, add and delete documents (default: a shared address needs `rag users add`)",
+    )
     status = add("status", cmd_status, "documents, chunks and store size")
     status.add_argument("--json", action="store_true")
     add("config", cmd_config, "print the effective configuration")
@@ -527,6 +589,32 @@ def _parser() -> argparse.ArgumentParser:
         help="a few of your own questions (text lines or JSONL) to set the style",
     )
     generate.add_argument("--llm", metavar="NAME", help="LLM to write with (default llm_model)")
+    users = sub.add_parser(
+        "users",
+        help="who may sign in to the chat page, and what they changed",
+        description="Users of the chat page: readers ask questions, editors also upload, "
+        "delete and tune. A password is read from standard input (one line) when it is not a "
+        "terminal, else asked for twice.",
+    )
+    user_commands = users.add_subparsers(dest="what", required=True, metavar="WHAT")
+    add_user = user_commands.add_parser(
+        "add", help="add a user (or, with --replace, set a new password and role)"
+    )
+    add_user.set_defaults(handler=cmd_users_add)
+    add_user.add_argument("name", metavar="NAME")
+    add_user.add_argument(
+        "--role", choices=("reader", "editor"), default="reader", help="default reader"
+    )
+    add_user.add_argument(
+        "--replace", action="store_true", help="the user exists: set a new password and role"
+    )
+    remove_user = user_commands.add_parser("remove", help="remove a user")
+    remove_user.set_defaults(handler=cmd_users_remove)
+    remove_user.add_argument("name", metavar="NAME")
+    user_commands.add_parser("list", help="names and roles").set_defaults(handler=cmd_users_list)
+    user_commands.add_parser(
+        "audit", help="every upload, delete and tuning started on the chat page, oldest first"
+    ).set_defaults(handler=cmd_users_audit)
     evaluation = sub.add_parser(
         "eval", help="measure retrieval and answer quality", description="Evaluation reports."
     )

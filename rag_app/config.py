@@ -621,6 +621,16 @@ class Settings(
         """Per-collection state kept beside Chroma: parents, BM25 index, manifest."""
         return self.home / "collections" / self.collection
 
+    @property
+    def users_file(self) -> Path:
+        """Who may sign in to the chat page, with their roles (`rag users`)."""
+        return self.home / "users.json"
+
+    @property
+    def audit_log(self) -> Path:
+        """Every change made to a collection from the chat page, one JSON line each."""
+        return self.home / "audit.jsonl"
+
 
 class SectionedToml(TomlConfigSettingsSource):
     """A TOML file whose keys may sit in their section's table: ``[retrieval]`` then

@@ -39,9 +39,7 @@ def read_models(path: Path, model: type[M], what: str, error: type[ValueError]) 
         try:
             record = model.model_validate(data)
         except ValidationError as err:
-            problem = err.errors()[0]
-            where = ".".join(str(p) for p in problem["loc"]) or "line"
-            raise error(f"{path}:{number}: {where}: {problem['msg']}") from None
+            raise error(f"{path}:{number}: {first_problem(err, 'line')}") from None
         key = record.model_dump(include={"id"})["id"]
         if key in seen:
             raise error(f"{path}:{number}: {what} id {key!r} is used twice")
@@ -50,6 +48,13 @@ def read_models(path: Path, model: type[M], what: str, error: type[ValueError]) 
     if not records:
         raise error(f"{path}: no {what}s")
     return records
+
+
+def first_problem(err: ValidationError, whole: str) -> str:
+    """The first thing wrong, as `field: message` (`whole` when it is the value itself)."""
+    problem = err.errors()[0]
+    where = ".".join(str(p) for p in problem["loc"]) or whole
+    return f"{where}: {problem['msg']}"
 
 
 def replace_dir(staging: Path, target: Path) -> None:

@@ -152,3 +152,94 @@ def test_eval_retrieval_measures_the_collection_on_a_question_file(
     assert "# Retrieval: mine (all, 1 queries)" in (out / "results.md").read_text()
     with pytest.raises(SystemExit):  # a dataset or a question file, not both
         main([*args, "--dataset", str(tmp_path)])
+
+
+def users(*argv: str, stdin: str | None = None) -> int:
+    """`rag users ...`, with `stdin` piped in when given."""
+    import io
+
+    if stdin is None:
+        return main(["users", *argv])
+    real = sys.stdin
+    sys.stdin = io.StringIO(stdin)
+    try:
+        return main(["users", *argv])
+    finally:
+        sys.stdin = real
+
+
+def test_users_add_list_remove_with_piped_passwords(
+    rag_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from rag_app.users import Role, User, UserStore
+
+    assert users("list") == 0
+    assert "no users in" in capsys.readouterr().out
+    assert users("add", "alice", "--role", "editor", stdin="s3cret pass\n") == 0
+    assert users("add", "bob", stdin="other\n") == 0
+    assert "bob (reader) saved in" in capsys.readouterr().out
+    store = UserStore(rag_home / "users.json")
+    assert store.verify("alice", "s3cret pass") == User("alice", Role.EDITOR)  # no newline kept
+    assert users("list") == 0
+    listed = capsys.readouterr().out
+    assert listed == "alice\teditor\nbob\treader\n"
+    assert users("add", "bob", stdin="again\n") == 1
+    assert "rag users add bob --replace" in capsys.readouterr().err
+    assert users("add", "bob", "--role", "editor", "--replace", stdin="again\n") == 0
+    assert store.verify("bob", "again") == User("bob", Role.EDITOR)
+    assert users("remove", "alice") == 0
+    assert users("remove", "alice") == 1
+    assert "user 'alice': no such user in" in capsys.readouterr().err
+    assert [u.name for u in store.users()] == ["bob"]
+
+
+@pytest.mark.parametrize(
+    ("argv", "stdin", "message"),
+    [
+        (["add", "no spaces"], "pw\n", "user name 'no spaces': use 1 to 64 letters"),
+        (["add", "alice"], "\n", "password: it is empty"),
+        (["add", "alice"], "", "password: it is empty"),
+    ],
+)
+def test_users_add_refuses_bad_input_in_one_line(
+    argv: list[str], stdin: str, message: str, rag_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert users(*argv, stdin=stdin) == 1
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1
+    assert not (rag_home / "users.json").exists()
+
+
+def test_users_add_at_a_terminal_asks_twice(
+    monkeypatch: pytest.MonkeyPatch, rag_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import getpass
+
+    from rag_app.users import UserStore
+
+    monkeypatch.setattr(sys.stdin, "isatty", lambda: True)
+    typed = iter(["first", "frist", "same", "same"])
+    monkeypatch.setattr(getpass, "getpass", lambda prompt: next(typed))
+    assert users("add", "alice") == 1
+    assert "password: the two entries differ; nothing was changed" in capsys.readouterr().err
+    assert not (rag_home / "users.json").exists()
+    assert users("add", "alice") == 0
+    assert UserStore(rag_home / "users.json").verify("alice", "same") is not None
+
+
+def test_users_audit_prints_the_log(rag_home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from rag_app.audit import record
+
+    record(rag_home / "audit.jsonl", "alice", "upload", "default", ["bees.md: ingested"])
+    assert users("audit") == 0
+    assert capsys.readouterr().out.endswith("  alice  upload  default: bees.md: ingested\n")
+
+
+def test_serve_refuses_a_shared_address_without_users(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["serve", "--host", "0.0.0.0"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("rag: error: --host 0.0.0.0: refusing to share the page without sign-in")
+    assert "rag users add NAME --role editor" in err and "--no-auth" in err
+    assert err.count("\n") == 1

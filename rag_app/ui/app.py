@@ -1,7 +1,8 @@
-"""The page itself: layout, events, and serving it on loopback.
+"""The page itself: layout, events, and serving it (on loopback, or signed in: `auth`).
 
-Handlers here only translate between Gradio's values and `Chat` / `Library`; the work is done
-there. Everything the page loads (scripts, styles, fonts) comes from the local Gradio package.
+Handlers here only translate between Gradio's values and `Chat` / `Library`, after checking the
+caller's role; the work is done there. Everything the page loads (scripts, styles, fonts) comes
+from the local Gradio package.
 """
 
 from __future__ import annotations
@@ -14,13 +15,16 @@ from typing import Any
 
 import gradio as gr
 
+from rag_app import audit
 from rag_app.config import Settings, get_settings
 from rag_app.errors import is_user_fixable, one_line
 from rag_app.retrieval.rerank import reranker_in_use
+from rag_app.ui.auth import Access, page_access
 from rag_app.ui.chat import Chat, Choices, SearchMode
 from rag_app.ui.library import DOCUMENT_COLUMNS, RESULT_COLUMNS, Library, TuningJob
 from rag_app.ui.render import DEBUG_COLUMNS, notice_html
 from rag_app.ui.safe_markdown import message_html
+from rag_app.users import Role
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +78,7 @@ class ChatTab:
 
 @dataclass
 class LibraryTab:
+    readers_note: gr.Markdown
     files: gr.File
     results: gr.Dataframe
     documents: gr.Dataframe
@@ -149,6 +154,14 @@ def _chat_tab(settings: Settings) -> ChatTab:
 
 
 def _library_tab(settings: Settings) -> LibraryTab:
+    """The controls that change the library start disabled; the page enables them once it
+    knows the user is an editor (the handlers check again)."""
+    readers_note = gr.Markdown(
+        "You are signed in as a reader: you can ask questions and see the documents; an editor "
+        "adds, deletes and tunes them.",
+        visible=False,
+        elem_id="readers-note",
+    )
     with gr.Row():
         with gr.Column():
             # No `file_types`: Gradio would drop any other file in the browser without a word,
@@ -157,18 +170,25 @@ def _library_tab(settings: Settings) -> LibraryTab:
                 file_count="multiple",
                 label="Add documents: PDF, Word, PowerPoint, Excel, CSV, Markdown, HTML or text",
                 elem_id="upload",
+                interactive=False,
             )
             results = _table(RESULT_COLUMNS, "Last upload or delete", "results")
         with gr.Column():
             documents = _table(DOCUMENT_COLUMNS, "Documents in the collection", "documents")
-            doomed = gr.Dropdown(multiselect=True, label="Documents to delete", elem_id="doomed")
-            remove = gr.Button("Delete selected", variant="stop", elem_id="delete")
+            doomed = gr.Dropdown(
+                multiselect=True, label="Documents to delete", elem_id="doomed", interactive=False
+            )
+            remove = gr.Button(
+                "Delete selected", variant="stop", elem_id="delete", interactive=False
+            )
     with gr.Row(equal_height=True):
-        tune = gr.Button("Tune this collection", scale=0, min_width=220, elem_id="tune")
+        tune = gr.Button(
+            "Tune this collection", scale=0, min_width=220, elem_id="tune", interactive=False
+        )
         tuning = gr.Markdown(_tuning_note(settings, None), elem_id="tuning")
     # Polls a running job's progress; off while none runs.
     timer = gr.Timer(2.0, active=False)
-    return LibraryTab(files, results, documents, doomed, remove, tune, tuning, timer)
+    return LibraryTab(readers_note, files, results, documents, doomed, remove, tune, tuning, timer)
 
 
 def _tuning_note(settings: Settings, job: TuningJob | None) -> str:
@@ -182,10 +202,17 @@ def _tuning_note(settings: Settings, job: TuningJob | None) -> str:
     return f"{said}  \nReranker in use: {reranker_in_use(settings.updated(rerank=True))}"
 
 
-def build_app(chat: Chat) -> gr.Blocks:
-    """The chat page over `chat` (its settings also choose the library's home)."""
+def _outcomes(rows: list[list[str]]) -> list[str]:
+    """Result rows (file, outcome, detail) as the audit log's `what`."""
+    return [f"{file}: {outcome}" for file, outcome, _ in rows]
+
+
+def build_app(chat: Chat, access: Access | None = None) -> gr.Blocks:
+    """The chat page over `chat` (its settings also choose the library's home); `access`
+    says who may ask and who may change the library (default: no sign-in, everyone may)."""
     settings = chat.settings
     library = Library(settings)
+    access = access or Access()
 
     def ask(
         question: str,
@@ -194,8 +221,10 @@ def build_app(chat: Chat) -> gr.Blocks:
         mode: str,
         rerank: bool,
         top_k: float,
+        request: gr.Request,
     ) -> Iterator[tuple[str, list[dict[str, Any]], str, list[list[str]]]]:
         """Streams the answer into the chat, then shows its sources and retrieval debug rows."""
+        access.require(request, Role.READER)
         choices = Choices(collection, SearchMode(mode), rerank, int(top_k))
         asked = {"role": "user", "content": message_html(question)}
         shown = [*history, asked] if question.strip() else history
@@ -219,43 +248,67 @@ def build_app(chat: Chat) -> gr.Blocks:
         rows, picker = documents_view(collection)
         return gr.Dropdown(choices=library.collections(), value=collection), rows, picker
 
+    def changed(user: str | None, action: audit.Action, collection: str, what: list[str]) -> None:
+        audit.record(settings.audit_log, user, action, collection, what)
+
     def upload(
         files: list[str] | None,
         collection: str,
+        request: gr.Request,
         progress: Any = gr.Progress(track_tqdm=True),  # noqa: B008 (Gradio's per-call tracker)
     ) -> tuple[Any, ...]:
         """Ingests the uploaded files; one result row each (ingested / skipped / failed)."""
+        user = access.require(request, Role.EDITOR)
         if not files:
             return (None, [], *documents_view(collection))
         progress(0, desc=f"Ingesting {len(files)} file(s)")
         with _friendly_errors("Ingesting"):
             results = library.upload(files, collection)
+        changed(user, "upload", collection, _outcomes(results))
         failed = [f"{name}: {detail}" for name, outcome, detail in results if outcome == "failed"]
         if failed:
             gr.Warning("Not ingested: " + "; ".join(failed))
         return (None, results, *documents_view(collection))
 
-    def tuning_view(collection: str) -> tuple[Any, ...]:
+    def tuning_view(collection: str, request: gr.Request) -> tuple[Any, ...]:
         job = library.tuning(collection)
         running = job is not None and job.finished is None
+        editor = access.role(request) is Role.EDITOR
         return (
             _tuning_note(library.settings_for(collection), job),
-            gr.Button(interactive=not running),
+            gr.Button(interactive=editor and not running),
             gr.Timer(active=running),
             gr.Checkbox(info=_reranker_note(library.settings_for(collection))),
         )
 
-    def start_tuning(collection: str) -> tuple[Any, ...]:
+    def start_tuning(collection: str, request: gr.Request) -> tuple[Any, ...]:
+        user = access.require(request, Role.EDITOR)
         with _friendly_errors("Tuning"):
             library.start_tuning(collection)
-        return tuning_view(collection)
+        changed(user, "tune", collection, ["tuning started"])
+        return tuning_view(collection, request)
 
-    def delete(sources: list[str], collection: str) -> tuple[Any, ...]:
+    def delete(sources: list[str], collection: str, request: gr.Request) -> tuple[Any, ...]:
+        user = access.require(request, Role.EDITOR)
         if not sources:
             raise gr.Error("Choose the documents to delete first.")
         with _friendly_errors("Deleting"):
             results = library.delete(sources, collection)
+        changed(user, "delete", collection, _outcomes(results))
         return (results, *documents_view(collection))
+
+    def permissions(request: gr.Request) -> tuple[Any, ...]:
+        """Who is signed in, and the library's controls enabled for an editor only."""
+        signed_in = access.describe(request)
+        editor = access.role(request) is Role.EDITOR
+        return (
+            gr.Markdown(signed_in, visible=bool(signed_in)),
+            gr.Button(visible=bool(signed_in)),
+            gr.Markdown(visible=not editor),
+            gr.File(interactive=editor),
+            gr.Dropdown(interactive=editor),
+            gr.Button(interactive=editor),
+        )
 
     with gr.Blocks(title="rag_app", analytics_enabled=False) as app:
         with gr.Row(equal_height=True):
@@ -263,6 +316,12 @@ def build_app(chat: Chat) -> gr.Blocks:
                 "## rag_app — answers from your documents\n"
                 "Every answer cites its sources as [n]; when the documents do not say, it says so.",
             )
+            with gr.Column(scale=0, min_width=180):
+                signed_in = gr.Markdown(visible=False, elem_id="signed-in")
+                # Gradio's own route: it forgets the session and shows the sign-in form again.
+                sign_out = gr.Button(
+                    "Sign out", link="logout", size="sm", visible=False, elem_id="sign-out"
+                )
             collection = gr.Dropdown(
                 choices=library.collections(),
                 value=settings.collection,
@@ -317,6 +376,12 @@ def build_app(chat: Chat) -> gr.Blocks:
         app.load(
             refresh, collection, [collection, lib.documents, lib.doomed], api_visibility="private"
         )
+        app.load(
+            permissions,
+            None,
+            [signed_in, sign_out, lib.readers_note, lib.files, lib.doomed, lib.remove],
+            api_visibility="private",
+        )
         tuning_outputs = [lib.tuning, lib.tune, lib.timer, c.rerank]
         lib.tune.click(start_tuning, collection, tuning_outputs, api_name="tune")
         for event in (lib.timer.tick, collection.change, app.load):
@@ -330,13 +395,18 @@ def launch(
     host: str = "127.0.0.1",
     port: int | None = 7860,
     block: bool = True,
+    access: Access | None = None,
 ) -> gr.Blocks:
-    """Serve on loopback by default. No share link (it would tunnel out through a hub), no
-    analytics, no server-side rendering or MCP endpoint: nothing beyond the page and its API."""
+    """Serve on loopback by default; with users in `access`, only to those who sign in. No
+    share link (it would tunnel out through a hub), no analytics, no server-side rendering or
+    MCP endpoint: nothing beyond the page and its API."""
     settings = settings or get_settings()
     app.queue(max_size=settings.ui_queue_size)
     app.launch(
         server_name=host,
+        # Gradio's /login awaits a coroutine function (its type hint names only plain ones).
+        auth=access.sign_in if access and access.users else None,  # type: ignore[arg-type]
+        auth_message="Sign in with your rag_app user name and password.",
         server_port=port,
         share=False,
         inbrowser=False,
@@ -356,9 +426,15 @@ def launch(
     return app
 
 
-def serve(settings: Settings | None = None, host: str = "127.0.0.1", port: int = 7860) -> None:
+def serve(
+    settings: Settings | None = None,
+    host: str = "127.0.0.1",
+    port: int = 7860,
+    no_auth: bool = False,
+) -> None:
     settings = settings or get_settings()
+    access = page_access(settings, host, no_auth)  # before the models load: a refusal is quick
     chat = Chat(settings)
     print("Loading the models…", flush=True)
     chat.warm_up(settings.collection)
-    launch(build_app(chat), settings, host, port)
+    launch(build_app(chat, access), settings, host, port, access=access)

@@ -18,6 +18,7 @@ from urllib.parse import urlparse
 
 import pytest
 
+from rag_app.users import Role, UserStore
 from tests.fakes import ScriptedOpenAI
 from tests.ui.conftest import ARTIFACTS, rag_serve
 
@@ -34,6 +35,7 @@ CHROMIUM_ARGS = [
     "--disable-dev-shm-usage",
 ]
 TIMEOUT_MS = 60_000
+USERS = {"alice": Role.EDITOR, "bob": Role.READER}
 BEES = "# Bee Keeping\n\n## Hives\n\nThe hives are checked every Friday by the bee team.\n"
 FACTS = {  # question word -> (text of the passage to cite, the answer citing it)
     "tomato": ("9 am", "Water the tomato beds every morning before 9 am [{n}]."),
@@ -100,6 +102,30 @@ def page_url(tmp_path_factory: pytest.TempPathFactory, shared_models_dir: Path) 
             tmp_path_factory.mktemp("browser-home"),
             shared_models_dir,
             "browser",
+            RAG_LLM_BACKEND="openai",
+            RAG_LLM_BASE_URL=llm.url,
+            RAG_LLM_MODEL="scripted",
+        ) as url,
+    ):
+        yield url
+
+
+@pytest.fixture(scope="module")
+def signed_in_url(
+    tmp_path_factory: pytest.TempPathFactory, shared_models_dir: Path
+) -> Iterator[str]:
+    """A page only its users may open: an editor and a reader."""
+    _chromium()
+    home = tmp_path_factory.mktemp("signed-in-home")
+    users = UserStore(home / "users.json")
+    for name, role in USERS.items():
+        users.add(name, f"{name}'s password", role)
+    with (
+        ScriptedOpenAI(scripted_reply) as llm,
+        rag_serve(
+            home,
+            shared_models_dir,
+            "browser-signed-in",
             RAG_LLM_BACKEND="openai",
             RAG_LLM_BASE_URL=llm.url,
             RAG_LLM_MODEL="scripted",
@@ -249,3 +275,46 @@ def test_upload_lists_the_file_and_refuses_an_unknown_type(page: Any, tmp_path: 
         "notes",
         "Tool Shed",
     ]
+
+
+def sign_in(page: Any, name: str) -> None:
+    """Fill Gradio's sign-in form; the page renders once it is accepted."""
+    page.get_by_label("username").fill(name)
+    page.get_by_label("password").fill(f"{name}'s password")
+    page.get_by_role("button", name="Login").click()
+    page.locator("#chatbot").wait_for()
+
+
+@pytest.mark.parametrize("name", USERS)
+def test_only_an_editor_can_use_the_library_controls(
+    browser: Any, signed_in_url: str, name: str
+) -> None:
+    from playwright.sync_api import expect
+
+    context = browser.new_context(viewport={"width": 1280, "height": 1000})
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    page.goto(signed_in_url, wait_until="load")
+    sign_in(page, name)
+    role = USERS[name]
+    expect(page.locator("#signed-in")).to_have_text(f"Signed in as {name} ({role})")
+    page.get_by_role("tab", name="Library").click()
+    page.locator("#documents .virtual-row", has_text="Tool Shed").wait_for()
+    controls = [page.locator(f"#{control}") for control in ("delete", "tune")]
+    controls.append(page.locator("#doomed input"))
+    if role is Role.EDITOR:
+        expect(page.locator("#upload input[type=file]")).to_have_count(1)
+        for control in controls:
+            expect(control).to_be_enabled()
+        expect(page.locator("#readers-note")).to_be_hidden()
+    else:
+        expect(page.locator("#readers-note")).to_be_visible()
+        for control in controls:
+            expect(control).to_be_disabled()
+        expect(page.locator("#upload input[type=file]")).to_have_count(0)
+    shot = ARTIFACTS / "browser" / f"library-as-{role}.png"
+    shot.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(shot), full_page=True)
+    page.locator("#sign-out").click()
+    expect(page.get_by_label("username")).to_be_visible()  # signed out: the form again
+    context.close()
