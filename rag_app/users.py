@@ -11,10 +11,13 @@ a running server without a restart (a removed user loses access at their next re
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import re
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import cache
@@ -112,21 +115,31 @@ class UserStore:
         check_name(name)
         if not password:
             raise InvalidInput("password: it is empty")
-        users = self._read()
-        if name in users and not replace:
-            raise InvalidInput(
-                f"user {name!r} already exists in {self.path}: `rag users add {name} --replace` "
-                "sets a new password and role"
-            )
-        users[name] = _Entry(role=role, hash=_hasher().hash(password))
-        self._write(users)
+        with self._changing() as users:
+            if name in users and not replace:
+                raise InvalidInput(
+                    f"user {name!r} already exists in {self.path}: `rag users add {name} "
+                    "--replace` sets a new password and role"
+                )
+            users[name] = _Entry(role=role, hash=_hasher().hash(password))
         return User(name, role)
 
     def remove(self, name: str) -> None:
-        users = self._read()
-        if users.pop(name, None) is None:
-            raise UnknownUser(f"user {name!r}: no such user in {self.path}")
-        self._write(users)
+        with self._changing() as users:
+            if users.pop(name, None) is None:
+                raise UnknownUser(f"user {name!r}: no such user in {self.path}")
+
+    @contextmanager
+    def _changing(self) -> Iterator[dict[str, _Entry]]:
+        """The users to change, written back when the block ends without an error. Two `rag
+        users` commands at once take turns (an exclusive lock on a file beside the users
+        file), so neither writes over the other's change."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.path.with_name(f".{self.path.name}.lock"), "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            users = self._read()
+            yield users
+            self._write(users)
 
     def _read(self) -> dict[str, _Entry]:
         try:

@@ -29,7 +29,8 @@ def test_the_file_holds_argon2_hashes_readable_by_its_owner_only(store: UserStor
     text = store.path.read_text()
     assert "correct horse" not in text
     assert json.loads(text)["users"]["alice"]["hash"].startswith("$argon2id$")
-    assert [p.name for p in store.path.parent.iterdir()] == ["users.json"]  # no temp file left
+    left = sorted(p.name for p in store.path.parent.iterdir())
+    assert left == [".users.json.lock", "users.json"]  # no temp file left
 
 
 def test_a_duplicate_is_refused_unless_replaced(store: UserStore) -> None:
@@ -86,3 +87,21 @@ def test_a_damaged_file_is_an_error_naming_it_and_is_left_alone(
         with pytest.raises(InvalidInput, match=f"{store.path}: {message}"):
             attempt()
     assert store.path.read_text() == content
+
+
+def _add_many(path: Path, prefix: str) -> None:
+    for i in range(3):
+        UserStore(path).add(f"{prefix}{i}", "a password", Role.READER)
+
+
+def test_two_commands_at_once_both_keep_their_users(store: UserStore) -> None:
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")
+    workers = [context.Process(target=_add_many, args=(store.path, p)) for p in ("a", "b")]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(120)
+    assert [w.exitcode for w in workers] == [0, 0]
+    assert sorted(u.name for u in store.users()) == ["a0", "a1", "a2", "b0", "b1", "b2"]
