@@ -101,8 +101,9 @@ class Feedback(ShownAnswer):
 def record(
     path: Path, shown: ShownAnswer, user: str | None, rating: Rating | None, note: str = ""
 ) -> Feedback:
+    """Append `shown`'s rating now (`shown` may be an earlier record of the answer)."""
     feedback = Feedback(
-        **shown.model_dump(),
+        **shown.model_dump(include=set(ShownAnswer.model_fields)),
         time=datetime.now(UTC).isoformat(timespec="seconds"),
         user=user,
         rating=rating,
