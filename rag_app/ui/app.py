@@ -277,7 +277,7 @@ def build_app(chat: Chat, access: Access | None = None) -> gr.Blocks:
         user = access.require(request, Role.READER)
         with _friendly_errors("Saving the note"):
             rated = ratings.add_note(note, user, settings)
-        gr.Info(f"Note saved with your {'👍' if rated.rating == 'up' else '👎'}.")
+        gr.Info(f"Note saved with your thumbs-{rated.rating}.")
         return "", ratings
 
     def documents_view(collection: str) -> tuple[list[list[str]], Any]:

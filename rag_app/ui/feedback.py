@@ -49,7 +49,7 @@ class Ratings:
     def add_note(self, note: str, user: str | None, settings: Settings) -> Feedback:
         rated = self.given.get(self.last or "")
         if rated is None or rated.rating is None:
-            raise InvalidInput("Rate an answer with 👍 or 👎 first; the note goes with it.")
+            raise InvalidInput("Rate an answer (thumbs up or down) first; the note goes with it.")
         if not note.strip():
             raise InvalidInput("Type the note first.")
         return self._record(rated, user, rated.rating, note, settings)
