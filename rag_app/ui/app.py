@@ -387,6 +387,8 @@ def build_app(chat: Chat, access: Access | None = None) -> gr.Blocks:
                 lib = _library_tab(settings)
 
         c.clear.add([c.question, c.chatbot, c.sources, c.debug_table])
+        # A new answer redraws the conversation, and the page forgets the thumbs it showed:
+        # `then` gives them back.
         gr.on(
             [c.question.submit, c.send.click],
             ask,
@@ -395,6 +397,11 @@ def build_app(chat: Chat, access: Access | None = None) -> gr.Blocks:
             api_name="ask",
             concurrency_limit=settings.ui_concurrency_limit,
             show_progress="minimal",
+        ).then(
+            lambda ratings, messages: gr.Chatbot(feedback_value=ratings.thumbs(messages)),
+            [c.ratings, c.chatbot],
+            c.chatbot,
+            api_visibility="private",
         )
         c.chatbot.like(
             rate, c.ratings, [c.ratings, c.note_row], api_name="rate", api_visibility="private"

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from typing import Any
 
 from rag_app.config import Settings
 from rag_app.errors import InvalidInput
 from rag_app.feedback import Feedback, Rating, ShownAnswer, record
 from rag_app.types import Answer
+
+_THUMBS: dict[Rating, str] = {"up": "Like", "down": "Dislike"}
 
 
 @dataclass
@@ -30,6 +33,23 @@ class Ratings:
         """A question is asked after `messages` messages: answers further on were cleared
         from the conversation (or belong to another collection's) and can no longer be rated."""
         self.shown = {i: answer for i, answer in self.shown.items() if i < messages}
+        kept = {answer.id for answer in self.shown.values()}
+        self.given = {id: rated for id, rated in self.given.items() if id in kept}
+        self.last = self.last if self.last in kept else None
+
+    def thumbs(self, messages: list[dict[str, Any]]) -> list[str | None]:
+        """The Chatbot's `feedback_value`: each assistant message's thumb, which the page
+        forgets when the conversation is sent anew with the next answer."""
+        return [
+            self._thumb(index)
+            for index, message in enumerate(messages)
+            if message.get("role") == "assistant"
+        ]
+
+    def _thumb(self, index: int) -> str | None:
+        shown = self.shown.get(index)
+        rated = self.given.get(shown.id) if shown else None
+        return _THUMBS.get(rated.rating) if rated and rated.rating else None
 
     def showing(self, index: int, answer: Answer, asked: str, collection: str) -> None:
         self.shown[index] = ShownAnswer.of(answer, asked, collection, uuid.uuid4().hex)

@@ -357,4 +357,10 @@ def test_a_reader_rates_an_answer_and_adds_a_note(
     shot = ARTIFACTS / "browser" / "rated-answer.png"
     shot.parent.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(shot), full_page=True)
+    liked = page.locator("#chatbot").get_by_label("Liked", exact=True)
+    ask(page, "When is it closed?", answers=2)
+    expect(liked).to_have_count(1)  # the page still shows the thumb it was given
+    page.get_by_role("button", name="New conversation").click()
+    ask(page, "When are the hives checked?", answers=1)
+    expect(liked).to_have_count(0)
     context.close()

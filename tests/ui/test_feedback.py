@@ -43,7 +43,9 @@ def test_a_thumb_stores_the_answer_the_session_showed(ingested: Settings) -> Non
     page, session = handlers(ingested), Ratings()
     history = ask(page, "When do I water the tomatoes?", session, None)
     assert [m["role"] for m in history] == ["user", "assistant"]
+    assert session.thumbs(history) == [None]
     page["rate"](session, like(1, False), gr.Request())
+    assert session.thumbs(history) == ["Dislike"]  # shown again when the page redraws
     page["note"]("  Too vague. ", session, gr.Request())
     [stored] = ratings(ingested.feedback_file)
     assert (stored.user, stored.collection, stored.rating, stored.note) == (
