@@ -73,10 +73,15 @@ def test_only_finished_answers_of_this_conversation_can_be_rated(ingested: Setti
     for index in (0, 3):  # the question, a message never shown
         with pytest.raises(gr.Error, match="Only a finished answer can be rated"):
             page["rate"](session, like(index, True), gr.Request())
+    page["rate"](session, like(1, False), gr.Request())
     ask(page, "Anything else?", session, None)  # a new conversation: index 1 is a new answer
+    with pytest.raises(gr.Error, match="Rate an answer"):  # the rated one is gone
+        page["note"]("A note.", session, gr.Request())
     page["rate"](session, like(1, True), gr.Request())
-    [stored] = ratings(ingested.feedback_file)
-    assert stored.question == "Anything else?"
+    assert [(r.question, r.rating) for r in ratings(ingested.feedback_file)] == [
+        ("When do I water the tomatoes?", "down"),
+        ("Anything else?", "up"),
+    ]
 
 
 def test_readers_and_editors_rate_under_their_names(ingested: Settings) -> None:
