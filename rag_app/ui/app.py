@@ -75,6 +75,13 @@ class ChatTab:
     debug: gr.Checkbox
     clear: gr.ClearButton
     debug_table: gr.Dataframe
+    rating: RatingControls
+
+
+@dataclass
+class RatingControls:
+    """The session's rateable answers, and the note that goes with the latest rating."""
+
     ratings: gr.State
     note_row: gr.Row
     note: gr.Textbox
@@ -128,15 +135,7 @@ def _chat_tab(settings: Settings) -> ChatTab:
                     elem_id="question",
                 )
                 send = gr.Button("Ask", variant="primary", scale=1, elem_id="ask")
-            # Shown once an answer is rated: a note goes with the latest rating.
-            with gr.Row(visible=False, elem_id="feedback") as note_row:
-                note = gr.Textbox(
-                    show_label=False,
-                    placeholder="A note on your rating (optional): what was wrong or missing?",
-                    scale=5,
-                    elem_id="feedback-note",
-                )
-                add_note = gr.Button("Add note", scale=1, elem_id="add-note")
+            rating = _rating_controls()
         with gr.Column(scale=2):
             gr.Markdown("### Sources")
             sources = gr.HTML(
@@ -165,21 +164,21 @@ def _chat_tab(settings: Settings) -> ChatTab:
         visible=False,
     )
     return ChatTab(
-        chatbot,
-        question,
-        send,
-        sources,
-        mode,
-        rerank,
-        top_k,
-        debug,
-        clear,
-        debug_table,
-        gr.State(Ratings()),
-        note_row,
-        note,
-        add_note,
+        chatbot, question, send, sources, mode, rerank, top_k, debug, clear, debug_table, rating
     )
+
+
+def _rating_controls() -> RatingControls:
+    """The note row is shown once an answer is rated (the thumbs are the Chatbot's own)."""
+    with gr.Row(visible=False, elem_id="feedback") as note_row:
+        note = gr.Textbox(
+            show_label=False,
+            placeholder="A note on your rating (optional): what was wrong or missing?",
+            scale=5,
+            elem_id="feedback-note",
+        )
+        add_note = gr.Button("Add note", scale=1, elem_id="add-note")
+    return RatingControls(gr.State(Ratings()), note_row, note, add_note)
 
 
 def _library_tab(settings: Settings) -> LibraryTab:
@@ -392,25 +391,29 @@ def build_app(chat: Chat, access: Access | None = None) -> gr.Blocks:
         gr.on(
             [c.question.submit, c.send.click],
             ask,
-            [c.question, c.chatbot, collection, c.mode, c.rerank, c.top_k, c.ratings],
-            [c.question, c.chatbot, c.sources, c.debug_table, c.ratings],
+            [c.question, c.chatbot, collection, c.mode, c.rerank, c.top_k, c.rating.ratings],
+            [c.question, c.chatbot, c.sources, c.debug_table, c.rating.ratings],
             api_name="ask",
             concurrency_limit=settings.ui_concurrency_limit,
             show_progress="minimal",
         ).then(
             lambda ratings, messages: gr.Chatbot(feedback_value=ratings.thumbs(messages)),
-            [c.ratings, c.chatbot],
+            [c.rating.ratings, c.chatbot],
             c.chatbot,
             api_visibility="private",
         )
         c.chatbot.like(
-            rate, c.ratings, [c.ratings, c.note_row], api_name="rate", api_visibility="private"
+            rate,
+            c.rating.ratings,
+            [c.rating.ratings, c.rating.note_row],
+            api_name="rate",
+            api_visibility="private",
         )
         gr.on(
-            [c.note.submit, c.add_note.click],
+            [c.rating.note.submit, c.rating.add_note.click],
             add_note,
-            [c.note, c.ratings],
-            [c.note, c.ratings],
+            [c.rating.note, c.rating.ratings],
+            [c.rating.note, c.rating.ratings],
             api_name="note",
             api_visibility="private",
         )
