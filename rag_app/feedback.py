@@ -123,7 +123,7 @@ def ratings(path: Path) -> list[Feedback]:
 
 
 def tally(rated: Iterable[Feedback]) -> str:
-    """ "3 up, 1 down": the count the CLI and the evaluation report show."""
+    """The count the CLI and the evaluation report show, e.g. `3 up, 1 down`."""
     counts = Counter(feedback.rating for feedback in rated)
     return f"{counts['up']} up, {counts['down']} down"
 

@@ -30,8 +30,8 @@ class Ratings:
     """The answer rated last: the one a note goes with."""
 
     def asking(self, messages: int) -> None:
-        """A question is asked after `messages` messages: answers further on were cleared
-        from the conversation (or belong to another collection's) and can no longer be rated."""
+        """A question is asked after `messages` messages: answers from there on were cleared
+        (a new conversation, or another collection) and can no longer be rated or noted."""
         self.shown = {i: answer for i, answer in self.shown.items() if i < messages}
         kept = {answer.id for answer in self.shown.values()}
         self.given = {id: rated for id, rated in self.given.items() if id in kept}
