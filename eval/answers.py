@@ -31,6 +31,7 @@ from rag_app.chain.rag import Overrides, build_chain
 from rag_app.chain.support import cited_numbers, split_sentences, without_markers
 from rag_app.config import Settings
 from rag_app.errors import InvalidInput, UserError
+from rag_app.feedback import ratings, tally
 from rag_app.types import Answer
 
 RAGAS_METRICS = (
@@ -485,8 +486,26 @@ def refused_line(part: Mapping[str, Any]) -> str:
     )
 
 
+def feedback_line(settings: Settings) -> str:
+    """The chat page's ratings of the collection's answers, when there are any: its downvoted
+    questions are ones worth adding to the question set."""
+    rated = ratings(settings.feedback_file)
+    if not rated:
+        return ""
+    return (
+        f"Chat-page ratings of collection `{settings.collection}`: {tally(rated)}; "
+        f"`rag feedback list --collection {settings.collection}` shows the downvoted questions "
+        "with their notes."
+    )
+
+
 def write_answers_report(
-    records: list[Record], config: Mapping[str, Any], out: Path, wall_seconds: float, title: str
+    records: list[Record],
+    config: Mapping[str, Any],
+    out: Path,
+    wall_seconds: float,
+    title: str,
+    feedback: str = "",
 ) -> dict[str, Any]:
     summary = {
         "summary": summarise(records),
@@ -527,6 +546,7 @@ def write_answers_report(
         f"Commit {summary['git_commit']}, {summary['date']}, "
         f"wall time {summary['wall_seconds']} s.",
         "",
+        *([feedback, ""] if feedback else []),
         "![metrics](metrics.png)",
         "",
     ]
@@ -605,4 +625,5 @@ def evaluate_answers(
     evaluation = AnswerEvaluation(out, lambda q: chain.invoke({"question": q}), scorer, config)
     records = evaluation.run(questions, progress)
     title = f"{questions_file.name} over {docs.name} ({len(records)} questions)"
-    return write_answers_report(records, config, out, time.perf_counter() - started, title)
+    wall_seconds = time.perf_counter() - started
+    return write_answers_report(records, config, out, wall_seconds, title, feedback_line(settings))

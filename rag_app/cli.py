@@ -178,6 +178,50 @@ def cmd_users_audit(args: argparse.Namespace) -> int:
     return 0
 
 
+def _documents(settings: Any) -> set[str]:
+    """The sources of the collection's documents; none when nothing was ingested."""
+    from rag_app.store.state import CollectionState
+
+    path = settings.collection_dir / "state.sqlite"
+    if not path.exists():
+        return set()
+    state = CollectionState(path)
+    try:
+        return set(state.documents())
+    finally:
+        state.close()
+
+
+def cmd_feedback_export(args: argparse.Namespace) -> int:
+    from rag_app.feedback import labelled_questions, ratings, tally
+    from rag_app.files import write_jsonl
+
+    settings = _settings(args)
+    rated = ratings(settings.feedback_file)
+    labels = labelled_questions(rated, _documents(settings))
+    counted = f"collection {settings.collection!r}: {tally(rated)}"
+    if labels.unlabelled:
+        counted += f" ({labels.unlabelled} upvoted cite no document it holds now)"
+    if not labels.questions:
+        raise CliError(f"{counted}: no upvoted answer to label a question with; nothing written")
+    write_jsonl(Path(args.out), labels.questions)
+    print(f"{counted}; {len(labels.questions)} labelled question(s) written to {args.out}")
+    print("Downvotes are no labels: `rag feedback list` shows them, with their notes.")
+    return 0
+
+
+def cmd_feedback_list(args: argparse.Namespace) -> int:
+    from rag_app.feedback import ratings, tally
+
+    settings = _settings(args)
+    rated = ratings(settings.feedback_file)
+    print(f"collection {settings.collection!r}: {tally(rated)}")
+    for feedback in rated:
+        if args.rating in ("all", feedback.rating):
+            print(f"\n{feedback.describe()}")
+    return 0
+
+
 def cmd_status(args: argparse.Namespace) -> int:
     from rag_app.retrieval.rerank import reranker_in_use
     from rag_app.store import CollectionStore
@@ -615,6 +659,30 @@ def _parser() -> argparse.ArgumentParser:
     user_commands.add_parser(
         "audit", help="every upload, delete and tuning started on the chat page, oldest first"
     ).set_defaults(handler=cmd_users_audit)
+    feedback = sub.add_parser(
+        "feedback",
+        help="thumbs up and down given on the chat page: labels for tuning, answers to review",
+        description="Ratings of a collection's answers on the chat page. An upvoted answer's "
+        "cited documents label its question for `rag tune`; a downvote is no label, and is "
+        "listed for review with its note.",
+    )
+    feedback_commands = feedback.add_subparsers(dest="what", required=True, metavar="WHAT")
+    export = feedback_commands.add_parser(
+        "export",
+        help="the upvoted questions as a labelled set for `rag tune --questions`",
+        description="One line per upvoted question (the same question upvoted twice is one, "
+        "its sources merged): the cited documents the collection still holds. Prints how many "
+        "answers were rated up and down.",
+    )
+    export.set_defaults(handler=cmd_feedback_export)
+    export.add_argument("--out", required=True, metavar="FILE", help="question set (JSONL)")
+    listing = feedback_commands.add_parser(
+        "list", help="the downvoted answers with their notes (--rating up or all for others)"
+    )
+    listing.set_defaults(handler=cmd_feedback_list)
+    listing.add_argument(
+        "--rating", choices=("down", "up", "all"), default="down", help="default down"
+    )
     evaluation = sub.add_parser(
         "eval", help="measure retrieval and answer quality", description="Evaluation reports."
     )
@@ -842,7 +910,8 @@ def _parser() -> argparse.ArgumentParser:
         help="comma-separated, e.g. 128-16-structured,192-24-semantic (default: all)",
     )
     chunking.add_argument("--out", default="eval-results/chunking", metavar="DIR")
-    for command in (ingest, ask, serve, status, calibrate, tune, generate, index, health, scores):
+    per_collection = (ingest, ask, serve, status, calibrate, tune, generate, export, listing)
+    for command in (*per_collection, index, health, scores):
         command.add_argument("--collection", help="collection name (default from config)")
     return parser
 

@@ -622,6 +622,11 @@ class Settings(
         return self.home / "collections" / self.collection
 
     @property
+    def feedback_file(self) -> Path:
+        """Ratings of the collection's answers on the chat page, one JSON line each."""
+        return self.collection_dir / "feedback.jsonl"
+
+    @property
     def users_file(self) -> Path:
         """Who may sign in to the chat page, with their roles (`rag users`)."""
         return self.home / "users.json"

@@ -100,6 +100,9 @@ class Passage(BaseModel):
     also_in: list[str] = Field(
         default_factory=list, description="Other sources holding the same text."
     )
+    chunk_id: str | None = Field(
+        None, description="The chunk (or parent section) the text is from: what feedback labels."
+    )
 
     @property
     def heading(self) -> str:

@@ -5,7 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from rag_app.cli import main
+from rag_app.cli import _documents, main
+from rag_app.config import Settings
+from rag_app.feedback import Rating
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -243,3 +245,45 @@ def test_serve_refuses_a_shared_address_without_users(
     assert err.startswith("rag: error: --host 0.0.0.0: refusing to share the page without sign-in")
     assert "rag users add NAME --role editor" in err and "--no-auth" in err
     assert err.count("\n") == 1
+
+
+def test_feedback_export_writes_upvotes_as_labels_and_list_shows_downvotes(
+    ingested: Settings, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from rag_app.feedback import CitedChunk, ShownAnswer, record
+    from rag_app.tuning.data import load_labelled
+
+    out = tmp_path / "labels.jsonl"
+    assert main(["feedback", "export", "--out", str(out)]) == 1
+    assert "'default': 0 up, 0 down: no upvoted answer" in capsys.readouterr().err
+    documents = sorted(_documents(ingested))
+    garden = next(d for d in documents if d.endswith("garden.md"))
+
+    def rate(id: str, question: str, rating: Rating, note: str, *cited: str) -> None:
+        chunks = [
+            CitedChunk(n=n, chunk_id=f"c{n}", source=s, section=None, page=None, text="t")
+            for n, s in enumerate(cited, start=1)
+        ]
+        shown = ShownAnswer(
+            id=id,
+            collection="default",
+            question=question,
+            asked=question,
+            answer="An answer [1].",
+            cited=chunks,
+        )
+        record(ingested.feedback_file, shown, "bob", rating, note)
+
+    rate("a1", "When do I water the tomatoes?", "up", "", garden)
+    rate("a2", "When is the shed closed?", "down", "It is Mondays.", garden)
+    rate("a3", "Anything?", "up", "")
+    assert main(["feedback", "export", "--out", str(out)]) == 0
+    said = capsys.readouterr().out
+    assert "'default': 2 up, 1 down (1 upvoted cite no document it holds now)" in said
+    assert "1 labelled question(s) written" in said and "rag feedback list" in said
+    [label] = load_labelled(out, documents)
+    assert label.question == "When do I water the tomatoes?" and label.relevant == {garden}
+    assert main(["feedback", "list"]) == 0
+    listed = capsys.readouterr().out
+    assert "When is the shed closed?\n  note: It is Mondays." in listed
+    assert "tomatoes" not in listed

@@ -69,6 +69,7 @@ def build_passages(
                 page=unit.page,
                 score=hit.score,
                 also_in=[s for s in hit.also_in if s != unit.source],
+                chunk_id=unit.id,
             )
         )
     return passages

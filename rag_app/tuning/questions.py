@@ -22,7 +22,6 @@ written, and is the one source of truth; `OUT` (the kept questions) is rewritten
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import random
 import re
@@ -38,6 +37,7 @@ from pydantic import BaseModel, Field, ValidationError
 from rag_app.chain.prompts import chat_prompt, fence
 from rag_app.config import Settings
 from rag_app.errors import InvalidInput
+from rag_app.files import iter_jsonl, write_jsonl
 from rag_app.protocols import Retriever
 from rag_app.retrieval.coverage import question_words
 from rag_app.text import WORD, stems
@@ -253,13 +253,7 @@ def kept_questions(records: Sequence[ChunkRecord]) -> list[GeneratedQuestion]:
 
 
 def write_question_set(out: Path, questions: Sequence[GeneratedQuestion]) -> None:
-    """Rewrite `out` whole through a temporary file, so a reader never sees half of it."""
-    staging = out.with_name(out.name + ".tmp")
-    staging.write_text(
-        "".join(json.dumps(q.model_dump(), ensure_ascii=False) + "\n" for q in questions),
-        encoding="utf-8",
-    )
-    staging.replace(out)
+    write_jsonl(out, (q.model_dump() for q in questions))
 
 
 @dataclass(frozen=True)
@@ -397,8 +391,6 @@ def read_question_texts(path: Path) -> list[str]:
     if path.suffix != ".jsonl":
         texts = [line.strip() for line in path.read_text("utf-8").splitlines() if line.strip()]
     else:
-        from rag_app.files import iter_jsonl
-
         texts = []
         for number, record in iter_jsonl(path, QuestionError):
             text = record.get("question") if isinstance(record, dict) else None

@@ -21,6 +21,7 @@ from rag_app.errors import is_user_fixable, one_line
 from rag_app.retrieval.rerank import reranker_in_use
 from rag_app.ui.auth import Access, page_access
 from rag_app.ui.chat import Chat, Choices, SearchMode
+from rag_app.ui.feedback import Ratings
 from rag_app.ui.library import DOCUMENT_COLUMNS, RESULT_COLUMNS, Library, TuningJob
 from rag_app.ui.render import DEBUG_COLUMNS, notice_html
 from rag_app.ui.safe_markdown import message_html
@@ -74,6 +75,17 @@ class ChatTab:
     debug: gr.Checkbox
     clear: gr.ClearButton
     debug_table: gr.Dataframe
+    rating: RatingControls
+
+
+@dataclass
+class RatingControls:
+    """The session's rateable answers, and the note that goes with the latest rating."""
+
+    ratings: gr.State
+    note_row: gr.Row
+    note: gr.Textbox
+    add_note: gr.Button
 
 
 @dataclass
@@ -107,7 +119,7 @@ def _chat_tab(settings: Settings) -> ChatTab:
                 label="Conversation",
                 height=480,
                 placeholder="Ask a question about the documents in the collection.",
-                feedback_options=None,
+                feedback_options=("Like", "Dislike"),
                 # Messages arrive as HTML that links and loads nothing (safe_markdown.py);
                 # the browser's own Markdown rendering would turn an answer's image into a
                 # request. Its copy button is gone with it: it copies the raw value (HTML).
@@ -123,6 +135,7 @@ def _chat_tab(settings: Settings) -> ChatTab:
                     elem_id="question",
                 )
                 send = gr.Button("Ask", variant="primary", scale=1, elem_id="ask")
+            rating = _rating_controls()
         with gr.Column(scale=2):
             gr.Markdown("### Sources")
             sources = gr.HTML(
@@ -150,7 +163,22 @@ def _chat_tab(settings: Settings) -> ChatTab:
         column_widths=["3%", "13%", "18%", "7%", "7%", "7%", "7%", "38%"],
         visible=False,
     )
-    return ChatTab(chatbot, question, send, sources, mode, rerank, top_k, debug, clear, debug_table)
+    return ChatTab(
+        chatbot, question, send, sources, mode, rerank, top_k, debug, clear, debug_table, rating
+    )
+
+
+def _rating_controls() -> RatingControls:
+    """The note row is shown once an answer is rated (the thumbs are the Chatbot's own)."""
+    with gr.Row(visible=False, elem_id="feedback") as note_row:
+        note = gr.Textbox(
+            show_label=False,
+            placeholder="A note on your rating (optional): what was wrong or missing?",
+            scale=5,
+            elem_id="feedback-note",
+        )
+        add_note = gr.Button("Add note", scale=1, elem_id="add-note")
+    return RatingControls(gr.State(Ratings()), note_row, note, add_note)
 
 
 def _library_tab(settings: Settings) -> LibraryTab:
@@ -221,16 +249,35 @@ def build_app(chat: Chat, access: Access | None = None) -> gr.Blocks:
         mode: str,
         rerank: bool,
         top_k: float,
+        ratings: Ratings,
         request: gr.Request,
-    ) -> Iterator[tuple[str, list[dict[str, Any]], str, list[list[str]]]]:
-        """Streams the answer into the chat, then shows its sources and retrieval debug rows."""
+    ) -> Iterator[tuple[str, list[dict[str, Any]], str, list[list[str]], Ratings]]:
+        """Streams the answer into the chat, then shows its sources and retrieval debug rows;
+        the finished answer is kept in the session for rating."""
         access.require(request, Role.READER)
         choices = Choices(collection, SearchMode(mode), rerank, int(top_k))
         asked = {"role": "user", "content": message_html(question)}
         shown = [*history, asked] if question.strip() else history
+        ratings.asking(len(shown))
         for turn in chat.ask(question, history, choices):
             reply = [{"role": "assistant", "content": message_html(turn.text)}] if turn.text else []
-            yield "", shown + reply, turn.sources, turn.debug
+            if turn.answer is not None:
+                ratings.showing(len(shown), turn.answer, question, collection)
+            yield "", shown + reply, turn.sources, turn.debug, ratings
+
+    def rate(ratings: Ratings, liked: gr.LikeData, request: gr.Request) -> tuple[Ratings, Any]:
+        """A thumb on an answer: whoever may ask may rate."""
+        user = access.require(request, Role.READER)
+        with _friendly_errors("Rating"):
+            ratings.rate(liked.index, liked.liked, user, settings)
+        return ratings, gr.Row(visible=True)
+
+    def add_note(note: str, ratings: Ratings, request: gr.Request) -> tuple[str, Ratings]:
+        user = access.require(request, Role.READER)
+        with _friendly_errors("Saving the note"):
+            rated = ratings.add_note(note, user, settings)
+        gr.Info(f"Note saved with your thumbs-{rated.rating}.")
+        return "", ratings
 
     def documents_view(collection: str) -> tuple[list[list[str]], Any]:
         rows = library.documents(collection)
@@ -339,14 +386,36 @@ def build_app(chat: Chat, access: Access | None = None) -> gr.Blocks:
                 lib = _library_tab(settings)
 
         c.clear.add([c.question, c.chatbot, c.sources, c.debug_table])
+        # A new answer redraws the conversation, and the page forgets the thumbs it showed:
+        # `then` gives them back.
         gr.on(
             [c.question.submit, c.send.click],
             ask,
-            [c.question, c.chatbot, collection, c.mode, c.rerank, c.top_k],
-            [c.question, c.chatbot, c.sources, c.debug_table],
+            [c.question, c.chatbot, collection, c.mode, c.rerank, c.top_k, c.rating.ratings],
+            [c.question, c.chatbot, c.sources, c.debug_table, c.rating.ratings],
             api_name="ask",
             concurrency_limit=settings.ui_concurrency_limit,
             show_progress="minimal",
+        ).then(
+            lambda ratings, messages: gr.Chatbot(feedback_value=ratings.thumbs(messages)),
+            [c.rating.ratings, c.chatbot],
+            c.chatbot,
+            api_visibility="private",
+        )
+        c.chatbot.like(
+            rate,
+            c.rating.ratings,
+            [c.rating.ratings, c.rating.note_row],
+            api_name="rate",
+            api_visibility="private",
+        )
+        gr.on(
+            [c.rating.note.submit, c.rating.add_note.click],
+            add_note,
+            [c.rating.note, c.rating.ratings],
+            [c.rating.note, c.rating.ratings],
+            api_name="note",
+            api_visibility="private",
         )
         c.debug.change(
             lambda on: gr.Dataframe(visible=on), c.debug, c.debug_table, api_visibility="private"

@@ -14,6 +14,7 @@ from rag_app.chain.rag import AnswerStage, Components, Overrides, compose
 from rag_app.config import Fusion, Settings
 from rag_app.errors import is_user_fixable, one_line
 from rag_app.retrieval.hybrid import EmptyCollectionError
+from rag_app.types import Answer
 from rag_app.ui.render import debug_rows, marked_answer, notice_html, sources_html
 from rag_app.ui.safe_markdown import message_text
 
@@ -61,6 +62,8 @@ class Turn:
     text: str
     sources: str
     debug: list[list[str]] = field(default_factory=list)
+    answer: Answer | None = None
+    """The finished answer (None while it is written, and on failure): what a rating rates."""
 
 
 def chain_history(messages: list[dict[str, Any]]) -> list[dict[str, str]]:
@@ -123,7 +126,7 @@ class Chat:
                 text = answer.text
                 if answer.complete:
                     shown = marked_answer(answer)
-                    yield Turn(shown, sources_html(answer), debug_rows(answer.retrieved))
+                    yield Turn(shown, sources_html(answer), debug_rows(answer.retrieved), answer)
                 else:
                     yield Turn(text, notice_html("Writing the answer…"))
         except Exception as err:

@@ -21,6 +21,7 @@ from eval.answers import (
 )
 from eval.questions import Question
 from rag_app.config import Settings
+from rag_app.feedback import ShownAnswer, record
 from rag_app.types import Answer, Passage
 from tests.eval.fake_judge import FakeJudge
 
@@ -241,6 +242,10 @@ def test_judge_none_loads_no_judge_and_records_it(
     questions = docs_dir.parent / "questions.jsonl"
     questions.write_text(json.dumps({"question": "When is the garden shed closed?"}) + "\n")
     out = docs_dir.parent / "out"
+    shown = ShownAnswer(
+        id="a", collection="default", question="Q?", asked="Q?", answer="A", cited=[]
+    )
+    record(settings.feedback_file, shown, "bob", "down", "wrong")
     summary = evaluate_answers(
         questions,
         docs_dir,
@@ -249,6 +254,10 @@ def test_judge_none_loads_no_judge_and_records_it(
         llm=FakeListChatModel(responses=["The shed is closed on Mondays [1]."]),
     )
     assert summary["config"]["judge"] == "none"
+    assert (
+        "Chat-page ratings of collection `default`: 0 up, 1 down; `rag feedback list"
+        in (out / "summary.md").read_text()
+    )
     assert summary["summary"]["answerable"]["metrics"]["cited_any"] == 1.0
     assert summary["summary"]["answerable"]["measured"]["faithfulness"] == 0
 

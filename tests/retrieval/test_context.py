@@ -39,6 +39,7 @@ def test_parents_replace_children_once_and_respect_the_budget() -> None:
     passages = build_passages(hits, Parents(parent, other), budget_tokens=1000, count_tokens=words)
     assert [p.text for p in passages] == [parent.text, other.text, "orphan child"]
     assert [p.n for p in passages] == [1, 2, 3]
+    assert [p.chunk_id for p in passages] == ["p1", "p2", "c4"]  # what the text came from
     tight = build_passages(hits, Parents(parent, other), budget_tokens=25, count_tokens=words)
     assert sum(words(p.text) for p in tight) <= 25
     assert tight[0].text == parent.text

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,8 @@ from urllib.parse import urlparse
 
 import pytest
 
+from rag_app.config import Settings
+from rag_app.feedback import ratings
 from rag_app.users import Role, UserStore
 from tests.fakes import ScriptedOpenAI
 from tests.ui.conftest import ARTIFACTS, rag_serve
@@ -111,15 +114,19 @@ def page_url(tmp_path_factory: pytest.TempPathFactory, shared_models_dir: Path) 
 
 
 @pytest.fixture(scope="module")
-def signed_in_url(
-    tmp_path_factory: pytest.TempPathFactory, shared_models_dir: Path
-) -> Iterator[str]:
-    """A page only its users may open: an editor and a reader."""
+def signed_in_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The home of a page only its users may open: an editor and a reader."""
     _chromium()
     home = tmp_path_factory.mktemp("signed-in-home")
     users = UserStore(home / "users.json")
     for name, role in USERS.items():
         users.add(name, f"{name}'s password", role)
+    return home
+
+
+@pytest.fixture(scope="module")
+def signed_in_url(signed_in_home: Path, shared_models_dir: Path) -> Iterator[str]:
+    home = signed_in_home
     with (
         ScriptedOpenAI(scripted_reply) as llm,
         rag_serve(
@@ -317,4 +324,43 @@ def test_only_an_editor_can_use_the_library_controls(
     page.screenshot(path=str(shot), full_page=True)
     page.locator("#sign-out").click()
     expect(page.get_by_label("username")).to_be_visible()  # signed out: the form again
+    context.close()
+
+
+def test_a_reader_rates_an_answer_and_adds_a_note(
+    browser: Any, signed_in_url: str, signed_in_home: Path
+) -> None:
+    from playwright.sync_api import expect
+
+    context = browser.new_context(viewport={"width": 1280, "height": 1000})
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    page.goto(signed_in_url, wait_until="load")
+    sign_in(page, "bob")
+    ask(page, "When do I water the tomatoes?", answers=1)
+    expect(page.locator("#feedback-note")).to_be_hidden()
+    page.locator("#chatbot").get_by_label("Dislike", exact=True).click()
+    page.locator("#feedback-note textarea").fill("It should say which beds.")
+    page.locator("#add-note").click()
+    expect(page.locator(".toast-body").first).to_contain_text("Note saved with your thumbs-down")
+    feedback_file = Settings(home=signed_in_home).feedback_file
+    [stored] = ratings(feedback_file)
+    assert (stored.user, stored.rating, stored.note) == ("bob", "down", "It should say which beds.")
+    assert stored.answer == "Water the tomato beds every morning before 9 am [1]."
+    assert [c.section for c in stored.cited] == ["Gardening Handbook > Watering"]
+    page.locator("#chatbot").get_by_label("Like", exact=True).click()
+    deadline = time.monotonic() + TIMEOUT_MS / 1000
+    while ratings(feedback_file)[0].rating != "up" and time.monotonic() < deadline:
+        time.sleep(0.2)  # the event's round trip
+    [stored] = ratings(feedback_file)
+    assert (stored.rating, stored.note) == ("up", "It should say which beds.")
+    shot = ARTIFACTS / "browser" / "rated-answer.png"
+    shot.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(shot), full_page=True)
+    liked = page.locator("#chatbot").get_by_label("Liked", exact=True)
+    ask(page, "When is it closed?", answers=2)
+    expect(liked).to_have_count(1)  # the page still shows the thumb it was given
+    page.get_by_role("button", name="New conversation").click()
+    ask(page, "When are the hives checked?", answers=1)
+    expect(liked).to_have_count(0)
     context.close()

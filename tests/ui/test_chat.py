@@ -27,6 +27,8 @@ def test_answer_streams_then_shows_sources_and_debug_rows(ingested: Settings) ->
     assert 'data-n="1"' in final.sources and "Watering" in final.sources
     assert "9 am" in final.sources  # the passage text, inside its <details>
     assert final.debug and final.debug[0][2] == "Gardening Handbook > Watering"
+    assert final.answer and final.answer.citations  # what a rating of it stores
+    assert all(t.answer is None for t in turns[:-1])
 
 
 def test_follow_up_uses_the_page_history(ingested: Settings) -> None:
