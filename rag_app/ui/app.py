@@ -377,7 +377,8 @@ def build_app(chat: Chat, access: Access | None = None) -> gr.Blocks:
 
         c.clear.add([c.question, c.chatbot, c.sources, c.debug_table])
         cited = gr.State(CitedAnswers())
-        source_panel.wire(chat, access, c.sources, cited, c.opened, c.ask_about)
+        closing = [c.clear.click, collection.change]
+        source_panel.wire(chat, access, c.sources, cited, c.opened, c.ask_about, closing)
         gr.on(
             [c.question.submit, c.send.click],
             ask,

@@ -86,8 +86,10 @@ def wire(
     cited: gr.State,
     opened: OpenedSource,
     scope: AskAbout,
+    closing: list[Any],
 ) -> None:
-    """A click on a citation opens its source; the picker says what the next questions search."""
+    """A click on a citation opens its source, and the `closing` events (a new conversation,
+    another collection) close it; the picker says what the next questions search."""
 
     def open_cited(answers: CitedAnswers, request: gr.Request, event: gr.EventData) -> Any:
         access.require(request, Role.READER)
@@ -109,7 +111,13 @@ def wire(
         [opened.box, opened.text, opened.page],
         api_visibility="private",
     )
-    opened.close.click(lambda: gr.Column(visible=False), None, opened.box, api_visibility="private")
+    gr.on(
+        [opened.close.click, *closing],
+        lambda: gr.Column(visible=False),
+        None,
+        opened.box,
+        api_visibility="private",
+    )
 
     def describe(documents: list[str] | None, section: str) -> str:
         return describe_scope(scope_filters(documents, section))
