@@ -378,7 +378,9 @@ def build_app(chat: Chat, access: Access | None = None) -> gr.Blocks:
         c.clear.add([c.question, c.chatbot, c.sources, c.debug_table])
         cited = gr.State(CitedAnswers())
         closing = [c.clear.click, collection.change]
-        source_panel.wire(chat, access, c.sources, cited, c.opened, c.ask_about, closing)
+        source_panel.wire(
+            chat, access, c.sources, cited, c.opened, c.ask_about, closing, _friendly_errors
+        )
         gr.on(
             [c.question.submit, c.send.click],
             ask,

@@ -4,6 +4,8 @@ wired to the same `Chat` as the questions."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any
 
@@ -87,18 +89,18 @@ def wire(
     opened: OpenedSource,
     scope: AskAbout,
     closing: list[Any],
+    friendly: Callable[[str], AbstractContextManager[None]],
 ) -> None:
     """A click on a citation opens its source, and the `closing` events (a new conversation,
-    another collection) close it; the picker says what the next questions search."""
+    another collection) close it; the picker says what the next questions search. `friendly`
+    turns a failure into the page's message box."""
 
     def open_cited(answers: CitedAnswers, request: gr.Request, event: gr.EventData) -> Any:
         access.require(request, Role.READER)
-        try:
+        with friendly("Opening the source"):
             view = chat.open_source(
                 answers, getattr(event, "answer", None), getattr(event, "n", None)
             )
-        except ValueError as err:  # a click that names no citation of this session
-            raise gr.Error(str(err)) from err
         return (
             gr.Column(visible=True),
             view.html,

@@ -115,3 +115,22 @@ def test_choosing_a_document_restricts_the_next_answer_to_it(page: Any) -> None:
     ask(page, question, answers=2)
     files = page.locator("#sources .rag-source .rag-file").all_inner_texts()
     assert files and set(files) == {"tools.md"}
+
+
+def test_a_forged_citation_opens_nothing(page: Any) -> None:
+    """A button the server never sent: a key of no answer of this session."""
+    page.wait_for_function("() => window.ragCiteListener")  # the panel is on the page
+    page.evaluate(
+        """() => {
+            const forged = document.createElement('button');
+            forged.className = 'rag-cite rag-cite-0123456789abcdef-1';
+            forged.id = 'forged';
+            forged.textContent = '[1]';
+            document.querySelector('#sources').appendChild(forged);
+        }"""
+    )
+    page.locator("#forged").click()
+    toast = page.locator(".toast-body").first
+    toast.wait_for()
+    assert "not one of this conversation's answers" in toast.inner_text()
+    assert page.locator("#opened-source").is_hidden()
