@@ -58,6 +58,11 @@ class Filters(BaseModel):
     source: str | None = Field(
         None, description="Glob on the source path, e.g. `*/guide/*` or `*.pdf`."
     )
+    sources: list[str] | None = Field(
+        None,
+        description="Exact source paths, any of which may match: documents picked by name "
+        "(a glob cannot list several paths, and a path may hold glob characters).",
+    )
     section: str | None = Field(
         None, description='Heading path prefix, e.g. "Tutorial > Security" (case-insensitive).'
     )
@@ -66,7 +71,12 @@ class Filters(BaseModel):
     )
 
     def is_empty(self) -> bool:
-        return self.source is None and self.section is None and self.doc_type is None
+        return (
+            self.source is None
+            and self.sources is None
+            and self.section is None
+            and self.doc_type is None
+        )
 
 
 class ScoredChunk(BaseModel):

@@ -202,6 +202,9 @@ class CollectionState:
         if filters.source is not None:
             clauses.append("source GLOB ?")
             params.append(filters.source)
+        if filters.sources is not None:
+            clauses.append("source IN (SELECT value FROM json_each(?))")
+            params.append(json.dumps(filters.sources))
         if filters.doc_type is not None:
             clauses.append("json_extract(metadata, '$.doc_type') = ?")
             params.append(filters.doc_type)

@@ -19,12 +19,15 @@ from rag_app import audit
 from rag_app.config import Settings, get_settings
 from rag_app.errors import is_user_fixable, one_line
 from rag_app.retrieval.rerank import reranker_in_use
+from rag_app.ui import source_panel
 from rag_app.ui.auth import Access, page_access
 from rag_app.ui.chat import Chat, Choices, SearchMode
 from rag_app.ui.feedback import Ratings
 from rag_app.ui.library import DOCUMENT_COLUMNS, RESULT_COLUMNS, Library, TuningJob
 from rag_app.ui.render import DEBUG_COLUMNS, notice_html
 from rag_app.ui.safe_markdown import message_html
+from rag_app.ui.scope import scope_filters
+from rag_app.ui.sources import CITE_JS, CitedAnswers, clickable_citations
 from rag_app.users import Role
 
 log = logging.getLogger(__name__)
@@ -46,6 +49,13 @@ CSS = """
 #chatbot .md pre { background: var(--code-background-fill); padding: 8px; overflow-x: auto; }
 #chatbot .md th, #chatbot .md td { border: 1px solid var(--border-color-primary);
   padding: 2px 6px; }
+.rag-cite { color: var(--color-accent); font-weight: 600; cursor: pointer; padding: 0;
+  background: none; border: none; text-decoration: underline dotted; }
+.rag-opened blockquote { border-left: 3px solid var(--color-accent); padding-left: 8px;
+  white-space: pre-wrap; font-size: 0.92em; }
+.rag-note, #searching-in { color: var(--body-text-color-subdued); font-size: 0.9em; }
+.rag-document { max-height: 420px; overflow-y: auto; border-top: 1px solid
+  var(--border-color-primary); margin-top: 6px; padding-top: 6px; }
 """
 
 
@@ -75,6 +85,8 @@ class ChatTab:
     debug: gr.Checkbox
     clear: gr.ClearButton
     debug_table: gr.Dataframe
+    opened: source_panel.OpenedSource
+    ask_about: source_panel.AskAbout
     rating: RatingControls
 
 
@@ -138,9 +150,14 @@ def _chat_tab(settings: Settings) -> ChatTab:
             rating = _rating_controls()
         with gr.Column(scale=2):
             gr.Markdown("### Sources")
+            searching_in = source_panel.searching_in()
+            opened = source_panel.opened_source()
             sources = gr.HTML(
-                notice_html("The passages an answer cites appear here."), elem_id="sources"
+                notice_html("The passages an answer cites appear here."),
+                elem_id="sources",
+                js_on_load=CITE_JS,
             )
+            ask_about = source_panel.ask_about(searching_in)
             with gr.Accordion("Retrieval settings", open=False, elem_id="settings"):
                 mode = gr.Radio(
                     [m.value for m in SearchMode],
@@ -164,7 +181,19 @@ def _chat_tab(settings: Settings) -> ChatTab:
         visible=False,
     )
     return ChatTab(
-        chatbot, question, send, sources, mode, rerank, top_k, debug, clear, debug_table, rating
+        chatbot,
+        question,
+        send,
+        sources,
+        mode,
+        rerank,
+        top_k,
+        debug,
+        clear,
+        debug_table,
+        opened,
+        ask_about,
+        rating,
     )
 
 
@@ -249,18 +278,26 @@ def build_app(chat: Chat, access: Access | None = None) -> gr.Blocks:
         mode: str,
         rerank: bool,
         top_k: float,
+        documents: list[str] | None,
+        section: str,
+        cited: CitedAnswers,
         ratings: Ratings,
         request: gr.Request,
     ) -> Iterator[tuple[str, list[dict[str, Any]], str, list[list[str]], Ratings]]:
         """Streams the answer into the chat, then shows its sources and retrieval debug rows;
-        the finished answer is kept in the session for rating."""
+        its citations open their sources (`cited` is the session's), and the finished answer
+        is kept in the session for rating."""
         access.require(request, Role.READER)
-        choices = Choices(collection, SearchMode(mode), rerank, int(top_k))
+        filters = scope_filters(documents, section)
+        choices = Choices(collection, SearchMode(mode), rerank, int(top_k), filters)
         asked = {"role": "user", "content": message_html(question)}
         shown = [*history, asked] if question.strip() else history
         ratings.asking(len(shown))
-        for turn in chat.ask(question, history, choices):
-            reply = [{"role": "assistant", "content": message_html(turn.text)}] if turn.text else []
+        for turn in chat.ask(question, history, choices, cited):
+            content = clickable_citations(
+                message_html(turn.text), turn.key, cited.numbers(turn.key)
+            )
+            reply = [{"role": "assistant", "content": content}] if turn.text else []
             if turn.answer is not None:
                 ratings.showing(len(shown), turn.answer, question, collection)
             yield "", shown + reply, turn.sources, turn.debug, ratings
@@ -281,8 +318,7 @@ def build_app(chat: Chat, access: Access | None = None) -> gr.Blocks:
 
     def documents_view(collection: str) -> tuple[list[list[str]], Any]:
         rows = library.documents(collection)
-        choices = [(f"{title} ({file})", source) for title, _, file, source in rows]
-        return rows, gr.Dropdown(choices=choices, value=[])
+        return rows, source_panel.document_choices(rows, [])
 
     def open_collection(collection: str) -> tuple[Any, ...]:
         """A new collection: its documents, its cross-encoder, and a fresh conversation."""
@@ -386,12 +422,28 @@ def build_app(chat: Chat, access: Access | None = None) -> gr.Blocks:
                 lib = _library_tab(settings)
 
         c.clear.add([c.question, c.chatbot, c.sources, c.debug_table])
+        cited = gr.State(CitedAnswers())
+        closing = [c.clear.click, collection.change]
+        source_panel.wire(
+            chat, access, c.sources, cited, c.opened, c.ask_about, closing, _friendly_errors
+        )
         # A new answer redraws the conversation, and the page forgets the thumbs it showed:
         # `then` gives them back.
         gr.on(
             [c.question.submit, c.send.click],
             ask,
-            [c.question, c.chatbot, collection, c.mode, c.rerank, c.top_k, c.rating.ratings],
+            [
+                c.question,
+                c.chatbot,
+                collection,
+                c.mode,
+                c.rerank,
+                c.top_k,
+                c.ask_about.documents,
+                c.ask_about.section,
+                cited,
+                c.rating.ratings,
+            ],
             [c.question, c.chatbot, c.sources, c.debug_table, c.rating.ratings],
             api_name="ask",
             concurrency_limit=settings.ui_concurrency_limit,
@@ -424,6 +476,12 @@ def build_app(chat: Chat, access: Access | None = None) -> gr.Blocks:
             open_collection,
             collection,
             [lib.documents, lib.doomed, c.rerank, c.chatbot, c.sources, c.debug_table],
+            api_visibility="private",
+        )
+        lib.documents.change(
+            lambda name, picked: source_panel.document_choices(library.documents(name), picked),
+            [collection, c.ask_about.documents],
+            c.ask_about.documents,
             api_visibility="private",
         )
         lib.files.upload(

@@ -14,9 +14,10 @@ from rag_app.chain.rag import AnswerStage, Components, Overrides, compose
 from rag_app.config import Fusion, Settings
 from rag_app.errors import is_user_fixable, one_line
 from rag_app.retrieval.hybrid import EmptyCollectionError
-from rag_app.types import Answer
+from rag_app.types import Answer, Filters
 from rag_app.ui.render import debug_rows, marked_answer, notice_html, sources_html
 from rag_app.ui.safe_markdown import message_text
+from rag_app.ui.sources import CitedAnswers, SourceView, open_source
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +47,8 @@ class Choices:
     mode: SearchMode
     rerank: bool
     top_k: int
+    filters: Filters | None = None
+    """What to ask about: the documents picked, a section; None searches everything."""
 
     def updates(self, settings: Settings) -> dict[str, Any]:
         return {
@@ -64,6 +67,8 @@ class Turn:
     debug: list[list[str]] = field(default_factory=list)
     answer: Answer | None = None
     """The finished answer (None while it is written, and on failure): what a rating rates."""
+    key: str = ""
+    """The answer's key among the session's `CitedAnswers`: its `[n]` open their sources."""
 
 
 def chain_history(messages: list[dict[str, Any]]) -> list[dict[str, str]]:
@@ -109,9 +114,16 @@ class Chat:
                 raise
             log.warning("model not loaded at start-up: %s", one_line(err))
 
-    def ask(self, question: str, history: list[dict[str, Any]], choices: Choices) -> Iterator[Turn]:
-        """Partial answers as the model writes them, then the checked answer with its sources.
-        Never raises: a failure becomes the last Turn's message, and the server carries on."""
+    def ask(
+        self,
+        question: str,
+        history: list[dict[str, Any]],
+        choices: Choices,
+        cited: CitedAnswers | None = None,
+    ) -> Iterator[Turn]:
+        """Partial answers as the model writes them, then the checked answer with its sources,
+        its citations kept in the session's `cited`. Never raises: a failure becomes the last
+        Turn's message, and the server carries on."""
         question = question.strip()
         if not question:
             yield Turn("", notice_html("Please type a question first."))
@@ -121,17 +133,30 @@ class Chat:
         try:
             base = self.parts(choices.collection)
             chain = compose(base.with_settings(**choices.updates(base.settings)))
-            inputs = {"question": question, "history": chain_history(history)}
+            filters = choices.filters.model_dump(exclude_none=True) if choices.filters else None
+            inputs = {"question": question, "history": chain_history(history), "filters": filters}
             for answer in chain.stream(inputs):
                 text = answer.text
                 if answer.complete:
                     shown = marked_answer(answer)
-                    yield Turn(shown, sources_html(answer), debug_rows(answer.retrieved), answer)
+                    key = (
+                        cited.add(choices.collection, answer.citations)
+                        if cited is not None and answer.citations
+                        else ""
+                    )
+                    sources = sources_html(answer, key)
+                    yield Turn(shown, sources, debug_rows(answer.retrieved), answer, key)
                 else:
                     yield Turn(text, notice_html("Writing the answer…"))
         except Exception as err:
             message = self._failure(err, choices.collection)
             yield Turn(f"{text}\n\n{message}".strip(), notice_html(message))
+
+    def open_source(self, cited: CitedAnswers, key: object, n: object) -> SourceView:
+        """Citation `n` of the session's answer `key`, opened from its collection's store."""
+        collection, passage = cited.find(key, n)
+        records = self.parts(collection).store.documents()
+        return open_source(records, passage, int(self.settings.max_file_mb * 1e6))
 
     def _failure(self, err: Exception, collection: str) -> str:
         if isinstance(err, EmptyCollectionError):

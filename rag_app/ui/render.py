@@ -25,7 +25,16 @@ def _file_name(source: str) -> str:
     return PurePath(source).name
 
 
-def _source_item(passage: Passage) -> str:
+def cite_button(key: str, n: int) -> str:
+    """`[n]` as a button that opens citation `n` of the answer under `key` (`ui.sources`).
+    Both are in a class name: the chat's sanitiser keeps classes and drops `data-` attributes."""
+    return (
+        f'<button type="button" class="rag-cite rag-cite-{html.escape(key)}-{n}" '
+        f'title="Open source {n}">[{n}]</button>'
+    )
+
+
+def _source_item(passage: Passage, key: str) -> str:
     title = passage.title or _file_name(passage.source)
     section = passage.section or ""
     if section.startswith(title):  # heading paths usually start with the document title
@@ -35,16 +44,18 @@ def _source_item(passage: Passage) -> str:
         f'<span class="rag-page">page {passage.page}</span>' if passage.page else "",
         f'<span class="rag-file">{html.escape(_file_name(passage.source))}</span>',
     ]
+    number = cite_button(key, passage.n) if key else f"[{passage.n}]"
     return (
         f'<details class="rag-source" data-n="{passage.n}"><summary>'
-        f'<span class="rag-n">[{passage.n}]</span> <b class="rag-title">{html.escape(title)}</b> '
+        f'<span class="rag-n">{number}</span> <b class="rag-title">{html.escape(title)}</b> '
         + " · ".join(d for d in details if d)
         + f'</summary><div class="rag-passage">{html.escape(passage.text)}</div></details>'
     )
 
 
-def sources_html(answer: Answer) -> str:
-    """The cited passages, each expandable to its text; an abstention says why there are none."""
+def sources_html(answer: Answer, key: str = "") -> str:
+    """The cited passages, each expandable to its text; an abstention says why there are none.
+    With the answer's `key` among the session's cited answers, each `[n]` opens its source."""
     if answer.withheld:
         return (
             '<div class="rag-abstained"><b>The reply was not shown:</b> '
@@ -76,7 +87,7 @@ def sources_html(answer: Answer) -> str:
     return (
         '<div class="rag-sources">'
         + note
-        + "".join(_source_item(p) for p in answer.citations)
+        + "".join(_source_item(p, key) for p in answer.citations)
         + (f'<div class="rag-timings">{html.escape(timings)}</div>' if timings else "")
         + "</div>"
     )

@@ -69,3 +69,19 @@ def test_filters_pass_through_the_chain(settings: Settings, store: CollectionSto
     assert {Path(p.source).name for p in answer.contexts} == {"page.html"}
     with pytest.raises(ValueError, match="colour"):
         chain.invoke({"question": "q?", "filters": {"colour": "red"}})
+
+
+@pytest.mark.parametrize("mode", ["rrf", "dense", "sparse"])
+def test_picked_documents_restrict_every_retriever(
+    store: CollectionStore, docs_dir: Path, mode: Fusion
+) -> None:
+    picked = [str((docs_dir / name).resolve()) for name in ("garden.md", "page.html")]
+    hits = HybridRetriever(store, mode).retrieve(
+        "tool shed compost hours", 10, Filters(sources=picked)
+    )
+    assert hits and {h.chunk.source for h in hits} == set(picked)
+
+
+def test_picked_documents_are_exact_paths_not_globs(store: CollectionStore) -> None:
+    assert store.state.child_ids_matching(Filters(sources=["*"])) == set()
+    assert store.state.child_ids_matching(Filters(sources=[])) == set()

@@ -9,7 +9,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -28,11 +28,14 @@ def free_port() -> int:
 
 
 @contextmanager
-def rag_serve(home: Path, models_dir: Path, name: str, **env: str) -> Iterator[str]:
-    """Ingest the fixture corpus into `home`, start `rag serve` with `env` (RAG_* settings)
-    and yield its URL once the page answers; stopped afterwards."""
+def rag_serve(
+    home: Path, models_dir: Path, name: str, more: Sequence[Path] = (), **env: str
+) -> Iterator[str]:
+    """Ingest the fixture corpus and the files `more` into `home`, start `rag serve` with
+    `env` (RAG_* settings) and yield its URL once the page answers; stopped afterwards."""
     home.mkdir(parents=True, exist_ok=True)
-    report = ingest_paths([FIXTURES / "docs"], Settings(home=home, models_dir=models_dir))
+    settings = Settings(home=home, models_dir=models_dir)
+    report = ingest_paths([FIXTURES / "docs", *more], settings)
     assert report.ok, report.failures()
     port = free_port()
     ARTIFACTS.mkdir(exist_ok=True)

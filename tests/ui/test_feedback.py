@@ -16,6 +16,7 @@ from rag_app.ui import build_app
 from rag_app.ui.auth import Access
 from rag_app.ui.chat import Chat
 from rag_app.ui.feedback import Ratings
+from rag_app.ui.sources import CitedAnswers
 from rag_app.users import Role, UserStore
 
 Handlers = dict[str, Callable[..., Any]]
@@ -30,7 +31,17 @@ def handlers(settings: Settings, access: Access | None = None) -> Handlers:
 def ask(page: Handlers, question: str, session: Ratings, user: str | None) -> list[Any]:
     """The conversation after the answer, as the page shows it."""
     *_, (_, history, _, _, _) = page["ask"](
-        question, [], "default", "hybrid", False, 3, session, gr.Request(username=user)
+        question,
+        [],
+        "default",
+        "hybrid",
+        False,
+        3,
+        None,
+        "",
+        CitedAnswers(),
+        session,
+        gr.Request(username=user),
     )
     return list(history)
 

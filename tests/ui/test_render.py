@@ -94,3 +94,9 @@ def test_sentences_the_check_did_not_back_are_marked_and_counted() -> None:
     assert "marks 2 sentence(s)" in sources_html(answer)
     abstained = Answer(question="q", text="No.", abstained=True, sentences=checks[2:])
     assert marked_answer(abstained) == "No."  # an abstention is never marked
+
+
+def test_with_the_answers_key_each_source_number_opens_it() -> None:
+    answer = Answer(question="q", text="Closed [2].", citations=[PASSAGE])
+    assert "rag-cite" not in sources_html(answer)
+    assert '<button type="button" class="rag-cite rag-cite-k1-2"' in sources_html(answer, "k1")
