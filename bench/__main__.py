@@ -36,6 +36,7 @@ PARTS: dict[str, list[str]] = {
     "llm": ["bench.llm_bench"],
     "embed": ["bench.embed_bench"],
     "stream": ["bench.stream_bench"],
+    "ui-load": ["bench.ui_load_bench"],
 }
 
 

@@ -258,6 +258,22 @@ def _stream(part: dict[str, Any] | None) -> str:
     )
 
 
+def _ui_load(part: dict[str, Any] | None) -> str:
+    if not part or "total" not in part:
+        return "_not run_"
+    rows = {name: part[name] for name in ("wait_to_first_output", "first_word", "total")}
+    return (
+        f"{part['users']} signed-in users asking at once ({part['llm_model']}, answers of at "
+        f"most {part['llm_max_tokens']} tokens; page concurrency limit "
+        f"{part['ui_concurrency_limit']}, queue size {part['ui_queue_size']}).\n\n"
+        + markdown_table(rows, ["p50_ms", "p95_ms", "n"], "from submitting")
+        + f"\n\nHighest queue position seen {part['max_queue_position']} (0 = next), by "
+        f"{part['users_who_saw_a_position']} users; errors {part['errors']}; all answered in "
+        f"{part['all_answered_s']} s; connections beyond loopback: "
+        f"{len(part['non_loopback_connections'])}."
+    )
+
+
 PART_SECTIONS: list[tuple[str, Callable[[dict[str, Any] | None], str], str]] = [
     ("Query stages", _query, "query"),
     ("Profile of retrieval + rerank", _profile, "profile"),
@@ -268,6 +284,7 @@ PART_SECTIONS: list[tuple[str, Callable[[dict[str, Any] | None], str], str]] = [
     ("LLM alone", _llm, "llm"),
     ("Bi-encoder: PyTorch against int8 ONNX", _embed, "embed"),
     ("Streaming to the chat page", _stream, "stream"),
+    ("Many users on the chat page", _ui_load, "ui-load"),
 ]
 
 

@@ -29,13 +29,19 @@ def free_port() -> int:
 
 @contextmanager
 def rag_serve(
-    home: Path, models_dir: Path, name: str, more: Sequence[Path] = (), **env: str
+    home: Path,
+    models_dir: Path,
+    name: str,
+    more: Sequence[Path] = (),
+    corpus: Path = FIXTURES / "docs",
+    **env: str,
 ) -> Iterator[str]:
-    """Ingest the fixture corpus and the files `more` into `home`, start `rag serve` with
-    `env` (RAG_* settings) and yield its URL once the page answers; stopped afterwards."""
+    """Ingest `corpus` (the fixture corpus unless told) and the files `more` into `home`, start
+    `rag serve` with `env` (RAG_* settings) and yield its URL once the page answers; stopped
+    afterwards."""
     home.mkdir(parents=True, exist_ok=True)
     settings = Settings(home=home, models_dir=models_dir)
-    report = ingest_paths([FIXTURES / "docs", *more], settings)
+    report = ingest_paths([corpus, *more], settings)
     assert report.ok, report.failures()
     port = free_port()
     ARTIFACTS.mkdir(exist_ok=True)
