@@ -105,7 +105,11 @@ def ask_together(
             record.error = f"sign-in failed: {err}"
             start.abort()
             return
-        start.wait()
+        try:
+            start.wait()
+        except threading.BrokenBarrierError:
+            record.error = "not asked: another user could not sign in"
+            return
         submitted = time.perf_counter()
         job = client.submit(*ask_args(record.question), api_name="/ask")
         while not job.done():

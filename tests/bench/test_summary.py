@@ -90,3 +90,26 @@ def test_the_llm_part_shows_each_length_its_ceiling_and_the_prefix_reuse() -> No
     assert "| 1024 | 100 | 75 | 0.7500 | 13 | 12 | 14 |" in lines
     assert "second question: 260 of 700 cached, first token 4.1 s" in text
     assert "## Bi-encoder: PyTorch against int8 ONNX\n\n_not run_" in text
+
+
+def test_the_ui_load_part_shows_its_timings_queue_and_errors() -> None:
+    part = {
+        "users": 20,
+        "llm_model": "smollm2-135m-instruct",
+        "llm_max_tokens": 64,
+        "ui_concurrency_limit": 4,
+        "ui_queue_size": 64,
+        "wait_to_first_output": timing([1.0, 3.0]),
+        "first_word": timing([2.0, 4.0]),
+        "total": timing([2.5, 4.5]),
+        "max_queue_position": 15,
+        "users_who_saw_a_position": 18,
+        "errors": 0,
+        "all_answered_s": 119.5,
+        "non_loopback_connections": [],
+    }
+    text = markdown_summary(_result({"ui-load": part}))
+    assert "20 signed-in users asking at once" in text
+    assert "page concurrency limit 4, queue size 64" in text
+    assert "| total | 3500 | 4400 | 2.0000 |" in text
+    assert "Highest queue position seen 15 (0 = next), by 18 users; errors 0" in text
