@@ -73,6 +73,18 @@ def _text(data: bytes) -> Parsed:
     return Parsed(text=clean_text(decode_text(data)))
 
 
+_HEADING_ATTRIBUTES = re.compile(
+    r"^(#{1,6}[ \t].*?)[ \t]*\{[ \t]*:?[ \t]*[#.][^{}\n]*\}[ \t]*$", re.MULTILINE
+)
+
+
+def _markdown(data: bytes) -> Parsed:
+    """Markdown written for a site generator gives headings anchors, `## Setup { #setup }`
+    (Python-Markdown's attr_list, Pandoc, kramdown): the reader sees "Setup", and so should
+    the title, the heading path, the search text and the citation."""
+    return Parsed(text=_HEADING_ATTRIBUTES.sub(r"\1", clean_text(decode_text(data))))
+
+
 def _loader(doc_type: str, options: ParseOptions) -> Callable[[bytes], Parsed]:
     """The format's parser, imported only when a file of that type comes."""
     if doc_type == "pdf":
@@ -96,7 +108,7 @@ def _loader(doc_type: str, options: ParseOptions) -> Callable[[bytes], Parsed]:
         from ingest.formats import sheets
 
         return sheets.load_xlsx if doc_type == "xlsx" else sheets.load_csv
-    return _text
+    return _markdown if doc_type == "markdown" else _text
 
 
 @dataclass(frozen=True)

@@ -99,3 +99,22 @@ def test_real_pdf_keeps_pages_and_chunks_carry_them() -> None:
     assert {c.page for c in children} == {p.number for p in doc.pages}
     first_page_text = doc.pages[0].text
     assert all(c.text in first_page_text for c in children if c.page == 1)
+
+
+def test_heading_anchors_of_site_generators_are_not_part_of_the_heading(tmp_path: Path) -> None:
+    from ingest.chunking import ChunkSizes, chunk_document
+    from tests.conftest import SHARED_DATA
+
+    real = load_document(SHARED_DATA / "fastapi-docs" / "docs" / "python-types.md", 10**6)
+    assert real.title == "Python Types Intro"
+    assert "## Motivation\n" in real.text and "{ #" not in real.text
+
+    path = tmp_path / "guide.md"
+    path.write_text(
+        "# Guide {#guide}\n\n## Setup {: #setup .wide }\n\nRun it.\n\n"
+        "```python\nx = {'#': 1}  # a dict, not an anchor\n```\n"
+    )
+    doc = load_document(path, 10**6)
+    parents, _ = chunk_document(doc, ChunkSizes(64, 8, 256), lambda t: list(range(len(t))))
+    assert doc.title == "Guide" and [p.section for p in parents] == ["Guide > Setup"]
+    assert "x = {'#': 1}  # a dict, not an anchor" in doc.text
