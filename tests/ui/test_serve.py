@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import time
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -54,6 +55,7 @@ def test_served_on_loopback_and_answers_through_the_client(
     app = launch(build_app(chat), ingested, port=None, block=False)
     try:
         assert urlparse(app.local_url).hostname == "127.0.0.1" and app.share_url is None
+        assert app.local_url
         with urllib.request.urlopen(app.local_url, timeout=30) as page:
             html = page.read().decode()
         assert '"title":"rag_app"' in html
@@ -74,7 +76,9 @@ def test_tuning_starts_through_the_api_and_the_page_reports_it(
 ) -> None:
     from gradio_client import Client
 
-    def fake_tune(s: Settings, count: int, budget: float | None, on_stage):  # type: ignore[no-untyped-def]
+    def fake_tune(
+        s: Settings, count: int, budget: float | None, on_stage: Callable[[str, str], None]
+    ) -> dict[str, object]:
         on_stage("generating questions", f"7 of {count} kept")
         time.sleep(30)
         return {}
