@@ -17,6 +17,8 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import logging
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import gradio as gr
@@ -37,6 +39,39 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+FREE_FAILURES = 3
+"""Wrong passwords a name may have in a row before its sign-ins are slowed down."""
+MAX_WAIT_SECONDS = 900.0
+
+
+@dataclass
+class Backoff:
+    """Slows down guessing one user's password: after `FREE_FAILURES` wrong passwords in a row
+    for a name, a sign-in for it is refused unchecked until 2, 4, 8, ... seconds (at most a
+    quarter of an hour) have passed since the last failure; a right password clears the count.
+    Checks already run one at a time, but at ~0.2 s each that still allows thousands of
+    guesses an hour at one name; with this, a few dozen. The cost is that someone who knows a
+    name can make its owner wait, never lock them out for longer than the cap."""
+
+    clock: Callable[[], float] = time.monotonic
+    _failures: dict[str, tuple[int, float]] = field(default_factory=dict)
+
+    def wait(self, name: str) -> float:
+        """Seconds before a sign-in for `name` will be checked (0: now)."""
+        count, last = self._failures.get(name, (0, 0.0))
+        if count < FREE_FAILURES:
+            return 0.0
+        pause = min(2.0 ** (count - FREE_FAILURES + 1), MAX_WAIT_SECONDS)
+        return max(0.0, last + pause - self.clock())
+
+    def failed(self, name: str) -> None:
+        count, _ = self._failures.get(name, (0, 0.0))
+        self._failures[name] = (count + 1, self.clock())
+
+    def succeeded(self, name: str) -> None:
+        self._failures.pop(name, None)
+
+
 @dataclass(frozen=True)
 class Access:
     """Who may do what on the page; `users` None means no sign-in, and whoever reaches the
@@ -44,16 +79,25 @@ class Access:
 
     users: UserStore | None = None
     _hashing: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False, compare=False)
+    backoff: Backoff = field(default_factory=Backoff, repr=False, compare=False)
 
     async def sign_in(self, name: str, password: str) -> bool:
         """Gradio's `auth` callable: the login form and `gradio_client`'s `auth=` come here.
         A check costs ~0.2 s of CPU and 64 MiB, so it runs in a worker thread (answers keep
         streaming meanwhile) and one at a time (a flood of guesses waits in line instead of
-        taking the memory)."""
+        taking the memory); repeated wrong passwords for a name are slowed down (`Backoff`)."""
         if self.users is None:
             return False
         async with self._hashing:
-            return await asyncio.to_thread(self.users.verify, name, password) is not None
+            if (wait := self.backoff.wait(name)) > 0:
+                log.warning("sign-in for %r refused unchecked: retry in %.0f s", name, wait)
+                return False
+            user = await asyncio.to_thread(self.users.verify, name, password)
+            if user is None:
+                self.backoff.failed(name)
+            else:
+                self.backoff.succeeded(name)
+            return user is not None
 
     def role(self, request: gr.Request | None) -> Role | None:
         """The role of whoever sent `request`; None for someone the users file does not know

@@ -19,7 +19,14 @@ from rag_app.audit import entries
 from rag_app.config import Settings
 from rag_app.errors import InvalidInput
 from rag_app.ui import build_app, launch
-from rag_app.ui.auth import Access, is_loopback, page_access
+from rag_app.ui.auth import (
+    FREE_FAILURES,
+    MAX_WAIT_SECONDS,
+    Access,
+    Backoff,
+    is_loopback,
+    page_access,
+)
 from rag_app.ui.chat import Chat
 from rag_app.users import Role, UserStore
 from tests.ui.test_serve import ask_args, text_of
@@ -150,3 +157,28 @@ def test_serving_needs_users_on_a_shared_address_unless_told_otherwise(
         access = page_access(settings, host, no_auth=False)
         assert access.users is not None and asyncio.run(access.sign_in("alice", "pw"))
         assert not asyncio.run(access.sign_in("alice", "wrong"))
+
+
+def test_repeated_wrong_passwords_slow_down_that_name_only(settings: Settings) -> None:
+    now = [1000.0]
+    users = UserStore(settings.users_file)
+    users.add("alice", "pw", Role.READER)
+    users.add("bob", "pw", Role.READER)
+    access = Access(users, backoff=Backoff(clock=lambda: now[0]))
+
+    def sign_in(name: str, password: str) -> bool:
+        return asyncio.run(access.sign_in(name, password))
+
+    for _ in range(FREE_FAILURES - 1):
+        assert not sign_in("alice", "guess")
+    assert sign_in("alice", "pw")  # the free failures cost nothing, and a success clears them
+    for _ in range(FREE_FAILURES + 2):
+        assert not sign_in("alice", "guess")  # the last two were refused unchecked
+    assert access.backoff.wait("alice") == 2.0
+    assert not sign_in("alice", "pw")  # even the right password waits its turn
+    assert sign_in("bob", "pw")  # other names are not slowed
+    now[0] += 2.0
+    assert sign_in("alice", "pw") and access.backoff.wait("alice") == 0.0
+    for _ in range(FREE_FAILURES + 20):
+        access.backoff.failed("alice")
+    assert access.backoff.wait("alice") == MAX_WAIT_SECONDS
