@@ -54,6 +54,25 @@ class _Profile:
     bibliographic: float
     names: float
     """Author names and initials per 100 words."""
+    copyright: bool
+
+    def entries(self) -> bool:
+        """Thresholds set on ARAGOG's papers; each guards against a kind of text that was
+        taken by a looser rule: related work dense with "(Devlin et al., 2019)" (years, no
+        venues or author initials), copyright pages (lists of years), results tables
+        (capitals, no years), and a manual's edition history (dates and one editor's name)."""
+        return (
+            self.words >= _MIN_WORDS
+            and not self.copyright
+            and self.capitalised >= 0.3
+            and self.evidence >= 5
+            and self.evidence + self.names >= 15
+            and (self.bibliographic >= 2 or self.names >= 10)
+        )
+
+    def author_list(self) -> bool:
+        """Long author lists run over whole chunks with no year or venue in them."""
+        return self.names >= 30 and self.capitalised >= 0.75
 
 
 def _profile(text: str) -> _Profile:
@@ -66,38 +85,21 @@ def _profile(text: str) -> _Profile:
         evidence=100 * len(_YEAR.findall(text)) / n + bibliographic,
         bibliographic=bibliographic,
         names=100 * sum(len(p.findall(text)) for p in _NAMES) / n,
+        copyright=_COPYRIGHT.search(text) is not None,
     )
 
 
 def looks_like_references(text: str) -> bool:
-    """Entries of a reference list, on their own.
-
-    Thresholds set on ARAGOG's papers; each guards against a kind of text that was taken by a
-    looser rule: related work dense with "(Devlin et al., 2019)" (years, no venues or author
-    initials), copyright pages (lists of years), results tables (capitals, no years), and
-    a manual's edition history (dates and one editor's name)."""
-    p = _profile(text)
-    return (
-        p.words >= _MIN_WORDS
-        and not _COPYRIGHT.search(text)
-        and p.capitalised >= 0.3
-        and p.evidence >= 5
-        and p.evidence + p.names >= 15
-        and (p.bibliographic >= 2 or p.names >= 10)
-    )
-
-
-def _author_list(p: _Profile) -> bool:
-    """Long author lists run over whole chunks with no year or venue in them."""
-    return p.names >= 30 and p.capitalised >= 0.75
+    """Entries of a reference list, on their own (`_Profile.entries`)."""
+    return _profile(text).entries()
 
 
 def reference_flags(texts: Sequence[str]) -> list[bool]:
     """Which of a document's chunks, in document order, belong to its reference lists: those
     that look like entries, then, until nothing changes, author lists next to one, and short
     pieces between two or after the last."""
-    flags = [looks_like_references(t) for t in texts]
     profiles = [_profile(t) for t in texts]
+    flags = [profile.entries() for profile in profiles]
     changed = True
     while changed:
         changed = False
@@ -107,7 +109,7 @@ def reference_flags(texts: Sequence[str]) -> list[bool]:
             before = any(flags[max(0, i - _NEIGHBOURS) : i])
             after = any(flags[i + 1 : i + 1 + _NEIGHBOURS]) or i == len(texts) - 1
             short = profile.words < _MIN_WORDS
-            if (_author_list(profile) and (before or after)) or (short and before and after):
+            if (profile.author_list() and (before or after)) or (short and before and after):
                 flags[i] = changed = True
     return flags
 
