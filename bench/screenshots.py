@@ -22,20 +22,11 @@ from rag_app.users import Role, UserStore
 from tests.conftest import FIXTURES, REPO
 from tests.fakes import ScriptedOpenAI
 from tests.ui.conftest import rag_serve
-from tests.ui.test_browser import CHROMIUM_ARGS, TIMEOUT_MS, _chromium, ask, sign_in
+from tests.ui.test_browser import CHROMIUM_ARGS, TIMEOUT_MS, _chromium, ask, signed_in_page
 from tests.ui.test_browser_sources import citing_reply, two_pages
 
 VIEWPORT = {"width": 1280, "height": 900}
 USERS = {"alice": Role.EDITOR, "bob": Role.READER}
-
-
-def _signed_in(browser: Any, url: str, name: str) -> Any:
-    """A fresh page signed in as `name` (the password the browser tests give them)."""
-    page = browser.new_context(viewport=VIEWPORT).new_page()
-    page.set_default_timeout(TIMEOUT_MS)
-    page.goto(url, wait_until="load")
-    sign_in(page, name)
-    return page
 
 
 def take(browser: Any, url: str, out: Path) -> list[Path]:
@@ -51,12 +42,12 @@ def take(browser: Any, url: str, out: Path) -> list[Path]:
     form.get_by_label("username").fill("bob")
     shot(form, "sign-in", clip={"x": 0, "y": 0, "width": VIEWPORT["width"], "height": 440})
 
-    reader = _signed_in(browser, url, "bob")
+    reader = signed_in_page(browser, url, "bob", VIEWPORT)
     reader.get_by_role("tab", name="Library").click()
     reader.locator("#documents .virtual-row", has_text="Tool Shed").wait_for()
     shot(reader, "reader")
 
-    cited = _signed_in(browser, url, "bob")
+    cited = signed_in_page(browser, url, "bob", VIEWPORT)
     ask(cited, "What does BERT stand for?", answers=1).locator(".rag-cite").click()
     cited.wait_for_function(
         "() => document.querySelector('#opened-page img')?.naturalWidth > 500", timeout=TIMEOUT_MS
@@ -64,7 +55,7 @@ def take(browser: Any, url: str, out: Path) -> list[Path]:
     cited.locator("#opened-page").evaluate("(image) => image.scrollIntoView({block: 'end'})")
     shot(cited, "pdf-source")
 
-    picker = _signed_in(browser, url, "alice")
+    picker = signed_in_page(browser, url, "alice", VIEWPORT)
     picker.locator("#ask-about").click()
     picker.locator("#ask-documents input").click()
     picker.get_by_role("option", name="Tool Shed").click()

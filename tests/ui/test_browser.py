@@ -38,6 +38,7 @@ CHROMIUM_ARGS = [
     "--disable-dev-shm-usage",
 ]
 TIMEOUT_MS = 60_000
+VIEWPORT = {"width": 1280, "height": 1000}
 USERS = {"alice": Role.EDITOR, "bob": Role.READER}
 BEES = "# Bee Keeping\n\n## Hives\n\nThe hives are checked every Friday by the bee team.\n"
 FACTS = {  # question word -> (text of the passage to cite, the answer citing it)
@@ -154,7 +155,7 @@ def browser() -> Iterator[Any]:
 @pytest.fixture
 def page(browser: Any, page_url: str, request: pytest.FixtureRequest) -> Iterator[Any]:
     """A fresh page on the app; every URL it requested is in `page.requested`."""
-    context = browser.new_context(viewport={"width": 1280, "height": 1000})
+    context = browser.new_context(viewport=VIEWPORT)
     page = context.new_page()
     page.set_default_timeout(TIMEOUT_MS)
     page.requested = []
@@ -284,12 +285,18 @@ def test_upload_lists_the_file_and_refuses_an_unknown_type(page: Any, tmp_path: 
     ]
 
 
-def sign_in(page: Any, name: str) -> None:
-    """Fill Gradio's sign-in form; the page renders once it is accepted."""
+def signed_in_page(browser: Any, url: str, name: str, viewport: dict[str, int] = VIEWPORT) -> Any:
+    """A fresh page in a context of its own, signed in as `name` through Gradio's form (with
+    the password `signed_in_url` gave them); the page renders once it is accepted. Close it
+    with `page.context.close()`."""
+    page = browser.new_context(viewport=viewport).new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    page.goto(url, wait_until="load")
     page.get_by_label("username").fill(name)
     page.get_by_label("password").fill(f"{name}'s password")
     page.get_by_role("button", name="Login").click()
     page.locator("#chatbot").wait_for()
+    return page
 
 
 @pytest.mark.parametrize("name", USERS)
@@ -298,11 +305,7 @@ def test_only_an_editor_can_use_the_library_controls(
 ) -> None:
     from playwright.sync_api import expect
 
-    context = browser.new_context(viewport={"width": 1280, "height": 1000})
-    page = context.new_page()
-    page.set_default_timeout(TIMEOUT_MS)
-    page.goto(signed_in_url, wait_until="load")
-    sign_in(page, name)
+    page = signed_in_page(browser, signed_in_url, name)
     role = USERS[name]
     expect(page.locator("#signed-in")).to_have_text(f"Signed in as {name} ({role})")
     page.get_by_role("tab", name="Library").click()
@@ -324,7 +327,7 @@ def test_only_an_editor_can_use_the_library_controls(
     page.screenshot(path=str(shot), full_page=True)
     page.locator("#sign-out").click()
     expect(page.get_by_label("username")).to_be_visible()  # signed out: the form again
-    context.close()
+    page.context.close()
 
 
 def test_a_reader_rates_an_answer_and_adds_a_note(
@@ -332,11 +335,7 @@ def test_a_reader_rates_an_answer_and_adds_a_note(
 ) -> None:
     from playwright.sync_api import expect
 
-    context = browser.new_context(viewport={"width": 1280, "height": 1000})
-    page = context.new_page()
-    page.set_default_timeout(TIMEOUT_MS)
-    page.goto(signed_in_url, wait_until="load")
-    sign_in(page, "bob")
+    page = signed_in_page(browser, signed_in_url, "bob")
     ask(page, "When do I water the tomatoes?", answers=1)
     expect(page.locator("#feedback-note")).to_be_hidden()
     page.locator("#chatbot").get_by_label("Dislike", exact=True).click()
@@ -363,4 +362,4 @@ def test_a_reader_rates_an_answer_and_adds_a_note(
     page.get_by_role("button", name="New conversation").click()
     ask(page, "When are the hives checked?", answers=1)
     expect(liked).to_have_count(0)
-    context.close()
+    page.context.close()
