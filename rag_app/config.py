@@ -336,15 +336,26 @@ class RetrievalSettings(BaseModel):
         "scale), else 0 (even odds for a model trained with a binary loss).",
     )
     context_token_budget: int = Field(
-        # eval/results/aragog/budget (`rag eval compare`, paired over 30 questions): against
-        # the old ~1,000 embedder tokens, 256 loses nothing beyond noise at a quarter of the
-        # time to first token; against 512 it halves that time and its cited sentences are
-        # more often supported (+0.24), at 0.023 less string similarity; 1,024 gains nothing.
-        256,
+        # eval/results/aragog/budget chose 256 when the first passage could take all of it
+        # (there, 512 had less supported citations, before the support check existed). With
+        # passages capped (passage_token_limit) the budget buys more passages, not a wider
+        # first one: on ARAGOG's 30 sampled questions 512/192 puts half or more of the
+        # reference answer's words before the model for 22 against 12 at 256 uncapped
+        # (eval/results/context, which also has the answer run).
+        512,
         ge=128,
         description="Tokens of passages the LLM reads, counted by the LLM's own tokenizer; "
         "at CPU prefill speed (50-100 tok/s for the 1.5B model on 2 cores) this is the main "
         "latency knob.",
+    )
+    passage_token_limit: int | None = Field(
+        # About a child chunk (192 of the embedder's tokens): the window keeps the matched
+        # child whole and little around it, so the next hits fit.
+        192,
+        ge=32,
+        description="The most tokens one passage may take of context_token_budget: the window "
+        "around the child that matched. Smaller lets more of the top_k hits in; None lets the "
+        "best hit's parent fill the budget.",
     )
     min_dense_similarity: float = Field(
         # `rag eval scores` (eval/results/*/diagnostics/scores): the highest value that keeps

@@ -178,7 +178,9 @@ class Components:
             self.retriever,
             reranker=self.reranker if s.rerank else None,
             keyword_retriever=self.keyword_retriever,
-            context=Context(self.parents, s.context_token_budget, self.count_tokens),
+            context=Context(
+                self.parents, s.context_token_budget, self.count_tokens, s.passage_token_limit
+            ),
             store=self.store,
         )
 

@@ -43,7 +43,9 @@ from rag_app.types import Passage, SentenceCheck, Verdict
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(`*!<\[])")
 _MARKERS_AFTER_STOP = re.compile(r"([.!?])((?:\s*\[\d+\])+)")
 _MARKER = re.compile(r"\s*\[(\d+)\]")
-_NUMBER = re.compile(r"\d+(?:[.,:]\d+)*")
+# A figure starts a token or follows a sign: the digit in "Task2Vec" or "Q3" is part of a name
+# (the names check covers those), and counting it alone refused a right answer about Task2Vec.
+_NUMBER = re.compile(r"(?<![^\W\d_])\d+(?:[.,:]\d+)*")
 
 
 _ABBREVIATIONS = ("e.g.", "i.e.", "etc.", "vs.", "cf.", "al.", "fig.", "dr.", "mr.", "ms.")

@@ -44,14 +44,27 @@ def _is_key(word: str, first: bool) -> bool:
     return not first and word[:1].isupper()
 
 
+def _core(word: str, first: bool) -> str:
+    """A hyphenated key term without its lower-case parts ("BERT-like" is "BERT", "GPT-3-based"
+    is "GPT-3"), when what is left is still a key term: the name is what a passage must hold,
+    and it writes "BERT-style" where the question wrote "BERT-like" (seen on ARAGOG, where the
+    support check refused a right answer for it). "130-billion-parameter" stays whole: "130"
+    alone is a bare count."""
+    parts = word.split("-")
+    kept = [p for p in parts if not (p.isalpha() and p.islower())]
+    core = "-".join(kept)
+    return core if kept and len(kept) < len(parts) and _is_key(core, first) else word
+
+
 def key_terms(question: str) -> list[str]:
     """The question's key terms in order of first appearance, each once (case-insensitive),
-    with surrounding punctuation and a possessive "'s" removed."""
+    with surrounding punctuation, a possessive "'s" and lower-case compound parts removed."""
     terms: dict[str, str] = {}
     first = True
     for raw in re.split(r"\s+|(?<=\w)[,/](?=\w)", question.strip()):
         word = _POSSESSIVE.sub("", raw.strip(_EDGE)).strip(_EDGE)
         if word and WORD.search(word) and _is_key(word, first):
+            word = _core(word, first)
             terms.setdefault(word.lower(), word)
         first = raw.endswith(_SENTENCE_END)
     return list(terms.values())

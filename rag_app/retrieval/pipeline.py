@@ -161,6 +161,8 @@ class Context:
     parents: ParentStore | None
     budget_tokens: int
     count_tokens: CountTokens
+    passage_tokens: int | None = None
+    """The most one passage may take of the budget (None: all of it)."""
 
 
 @dataclass(frozen=True)
@@ -294,7 +296,9 @@ class RetrievalPipeline:
         if self.context is not None:
             started = time.perf_counter()
             c = self.context
-            passages = build_passages(read, c.parents, c.budget_tokens, c.count_tokens)
+            passages = build_passages(
+                read, c.parents, c.budget_tokens, c.count_tokens, c.passage_tokens
+            )
             timings["context"] = timings.get("context", 0.0) + time.perf_counter() - started
             texts = [t for p in passages for t in (p.text, p.heading, p.source)]
         else:

@@ -77,6 +77,10 @@ def test_a_figure_no_cited_passage_holds_makes_the_sentence_unsupported() -> Non
     assert missing_figures("From 8.30 to 5:30, 1,000 desks", ["8:30 to 5.30, 1000 desks"]) == []
     assert missing_figures("Lunch until 2:00 pm", ["Lunch: noon to 2 pm"]) == []
     assert missing_figures("Lunch until 2:30 pm", ["Lunch: noon to 2 pm"]) == ["2:30"]
+    # A digit inside a name is the name's, not a figure: "2" is not missing from a passage
+    # about Task2Vec that holds no other 2.
+    assert missing_figures("Task2Vec embeds tasks by Q3", ["The embedding of a task"]) == []
+    assert missing_figures("A GPT-3 model", ["GPT 2 and others"]) == ["3"]
 
 
 def test_an_uncited_sentence_is_marked_uncited() -> None:
@@ -150,3 +154,4 @@ def test_a_reply_that_only_restates_the_question_is_withheld_and_says_so(
     )
     assert answer.abstained and answer.withheld == "the reply only restated the question"
     assert [c.verdict for c in answer.sentences] == ["restates"]
+

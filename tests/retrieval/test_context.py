@@ -59,3 +59,19 @@ def test_a_parent_cut_to_a_few_words_is_left_out_but_a_short_one_fits_whole() ->
     passages = build_passages(hits, Parents(long_one, long_two), budget, count_tokens=words)
     assert [p.source for p in passages] == ["/docs/p1.md", "/docs/c3.md"]
     assert passages[0].text == long_one.text and passages[1].text == "orphan child"
+
+
+def test_a_passage_limit_shares_the_budget_among_the_hits() -> None:
+    long_one = _chunk("p1", " ".join(f"a{i}" for i in range(300)))
+    long_two = _chunk("p2", " ".join(f"b{i}" for i in range(300)))
+    hits = [
+        ScoredChunk(chunk=_chunk("c1", "a150 a151", "p1"), score=0.9),
+        ScoredChunk(chunk=_chunk("c2", "b10 b11", "p2"), score=0.8),
+    ]
+    parents = Parents(long_one, long_two)
+    alone = build_passages(hits, parents, budget_tokens=200, count_tokens=words)
+    assert [p.chunk_id for p in alone] == ["p1"]  # the first window took the whole budget
+    shared = build_passages(hits, parents, 200, count_tokens=words, passage_tokens=100)
+    assert [p.chunk_id for p in shared] == ["p1", "p2"]
+    assert all(words(p.text) <= 100 for p in shared)
+    assert "a150 a151" in shared[0].text and "b10 b11" in shared[1].text

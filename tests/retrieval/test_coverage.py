@@ -21,3 +21,11 @@ def test_a_term_is_missing_only_when_no_text_mentions_it_in_any_spelling() -> No
     assert missing_terms(["Mondays"], ["Open on Monday from 9."]) == []
     assert missing_terms(["Apple"], ["Pineapple sales"]) == ["Apple"]
     assert missing_terms(["Apple"], ["Apples and pears"]) == []
+
+
+def test_a_compound_key_term_is_its_name_without_lower_case_parts() -> None:
+    question = "How does Megatron-LM treat layer norms in BERT-like and GPT-3-based models?"
+    assert key_terms(question) == ["Megatron-LM", "BERT", "GPT-3"]
+    # What is left must still be a key term: "130" alone is a bare count.
+    assert key_terms("Why train a 130-billion-parameter model?") == ["130-billion-parameter"]
+    assert missing_terms(key_terms("BERT-like models"), ["BERT-style transformer models"]) == []
