@@ -154,4 +154,3 @@ def test_a_reply_that_only_restates_the_question_is_withheld_and_says_so(
     )
     assert answer.abstained and answer.withheld == "the reply only restated the question"
     assert [c.verdict for c in answer.sentences] == ["restates"]
-
