@@ -2,7 +2,13 @@ import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
 from rag_app.chain.rag import build_chain
-from rag_app.chain.support import SupportChecker, missing_figures, restates, split_sentences
+from rag_app.chain.support import (
+    SupportChecker,
+    missing_figures,
+    restates,
+    split_sentences,
+    swapped_names,
+)
 from rag_app.config import Settings
 from rag_app.types import Passage
 from tests.fakes import HashingEmbedder
@@ -154,3 +160,34 @@ def test_a_reply_that_only_restates_the_question_is_withheld_and_says_so(
     )
     assert answer.abstained and answer.withheld == "the reply only restated the question"
     assert [c.verdict for c in answer.sentences] == ["restates"]
+
+
+def test_a_fact_stated_of_another_subject_is_unsupported() -> None:
+    passage = Passage(
+        n=1,
+        source="roberta.pdf",
+        text="We begin by training RoBERTa on BOOKCORPUS. We look at the training data. For "
+        "example, the recently proposed XLNet architecture (Yang et al., 2019) is pretrained "
+        "using nearly 10 times more data than the original BERT (Devlin et al., 2019).",
+    )
+    checker = SupportChecker(HashingEmbedder(dimension=512), min_support=0.5)
+    [swapped] = checker.check(
+        "RoBERTa is pretrained using nearly 10 times more data than the original BERT [1].",
+        [passage],
+    )
+    assert (swapped.verdict, swapped.support, swapped.missing) == ("unsupported", 0.0, ["RoBERTa"])
+    # The subject's own name, or a pronoun for it next door, is no swap; nor are cited authors.
+    [own] = checker.check(
+        "XLNet is pretrained using nearly 10 times more data than the original BERT [1].",
+        [passage],
+    )
+    assert own.verdict == "supported" and own.missing == []
+    assert swapped_names("The shed is closed on Mondays.", SHED) == []
+    cited = "Others (Yang et al., 2019) pretrain on more data."
+    assert swapped_names("BERT is pretrained on more data.", (cited, cited)) == []
+
+
+SHED = (
+    "The tool shed is open from 8 am to 6 pm, Tuesday to Sunday.",
+    "The tool shed is open from 8 am to 6 pm, Tuesday to Sunday. It is closed on Mondays.",
+)
