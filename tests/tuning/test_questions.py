@@ -19,6 +19,7 @@ from rag_app.tuning.questions import (
     read_examples,
     read_progress,
     sample_chunks,
+    standalone,
 )
 from rag_app.types import Chunk, Filters, ScoredChunk
 from tests.fakes import RecordingLLM
@@ -244,3 +245,30 @@ def test_a_collection_nobody_labelled_is_tuned_from_its_own_documents(
     finally:  # the models folder is shared by the whole run: later tests must not see these
         shutil.rmtree(tuned_reranker_dir(settings.models_dir, settings.collection), True)
         shutil.rmtree(tuned_embedder_root(settings.models_dir, settings.collection), True)
+
+
+@pytest.mark.parametrize(
+    ("written", "standalone_form"),
+    [
+        ("What is the AgDNV vector used in the study?", "What is the AgDNV vector?"),
+        ("What is emergent ability according to the passage?", "What is emergent ability?"),
+        ("According to the text, when does the shed open?", "When does the shed open?"),
+        ("What is the main activity being described in the passage?", "What is the main activity?"),
+        # the verb is the question's own: only the pointer goes
+        ("How many subjects were included in the study?", "How many subjects were included?"),
+        (
+            "How was the scale abbreviated and used in this study?",
+            "How was the scale abbreviated and used?",
+        ),
+        # "the context of" and a quoted title name things; a question about the passage stays
+        (
+            "How does `__call__` work in the context of FastAPI?",
+            "How does `__call__` work in the context of FastAPI?",
+        ),
+        ("How does the passage describe the loss?", "How does the passage describe the loss?"),
+    ],
+)
+def test_a_question_pointing_at_its_passage_is_made_standalone(
+    written: str, standalone_form: str
+) -> None:
+    assert standalone(written) == standalone_form
