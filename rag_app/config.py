@@ -137,11 +137,14 @@ class ModelSettings(BaseModel):
     )
     llm_seed: int = Field(0, description="Sampling seed, so answers are reproducible.")
     llm_prompt_cache_mb: int = Field(
-        256,
+        # Each state kept holds the logits buffer too (rag_app/models/prompt_cache.py): ~340 MB
+        # for Qwen2.5 1.5B after an answer prompt, so 1,024 keeps about three.
+        1024,
         ge=0,
         description="Memory for llama.cpp states kept after each answer, so a question after "
         "another kind of prompt (a follow-up's condense step, another user's) still reuses the "
-        "answer prompt's fixed prefix instead of computing it again; 0 turns it off.",
+        "answer prompt's fixed prefix instead of computing it again; 0 turns it off. A state "
+        "larger than this is never kept.",
     )
 
 

@@ -146,9 +146,9 @@ def _llamacpp_model(
     if prompt_cache_mb:
         # llama.cpp reuses the KV state of the prompt before when the new one starts the same
         # way; this cache keeps earlier states too, and loads the one sharing the longest prefix.
-        from llama_cpp import LlamaRAMCache
+        from rag_app.models.prompt_cache import BoundedPromptCache
 
-        model.client.set_cache(LlamaRAMCache(capacity_bytes=prompt_cache_mb * 2**20))
+        model.client.set_cache(BoundedPromptCache(capacity_bytes=prompt_cache_mb * 2**20))
     # Free the model before interpreter teardown: llama-cpp-python's own __del__ runs after
     # its module globals are gone and prints a TypeError traceback at every exit.
     atexit.register(model.client.close)
