@@ -10,6 +10,15 @@ def _chunk(id: str, text: str, parent: str | None = None) -> Chunk:
     return Chunk(id=id, text=text, source=f"/docs/{id}.md", title="T", parent_id=parent)
 
 
+def _words_parent(id: str, letter: str, count: int) -> Chunk:
+    """A parent of `count` distinct words (a0 a1 ...), one token each under `words`."""
+    return _chunk(id, " ".join(f"{letter}{i}" for i in range(count)))
+
+
+def _hit(id: str, text: str, parent: str, score: float) -> ScoredChunk:
+    return ScoredChunk(chunk=_chunk(id, text, parent), score=score)
+
+
 class Parents:
     def __init__(self, *chunks: Chunk) -> None:
         self.chunks = {c.id: c for c in chunks}
@@ -48,13 +57,9 @@ def test_parents_replace_children_once_and_respect_the_budget() -> None:
 def test_a_parent_cut_to_a_few_words_is_left_out_but_a_short_one_fits_whole() -> None:
     from rag_app.retrieval.context import MIN_WINDOW_TOKENS
 
-    long_one = _chunk("p1", " ".join(f"a{i}" for i in range(100)))
-    long_two = _chunk("p2", " ".join(f"b{i}" for i in range(200)))
-    hits = [
-        ScoredChunk(chunk=_chunk("c1", "a50 a51", "p1"), score=0.9),
-        ScoredChunk(chunk=_chunk("c2", "b100 b101", "p2"), score=0.8),
-        ScoredChunk(chunk=_chunk("c3", "orphan child"), score=0.7),
-    ]
+    long_one, long_two = _words_parent("p1", "a", 100), _words_parent("p2", "b", 200)
+    hits = [_hit("c1", "a50 a51", "p1", 0.9), _hit("c2", "b100 b101", "p2", 0.8)]
+    hits.append(ScoredChunk(chunk=_chunk("c3", "orphan child"), score=0.7))
     budget = 100 + MIN_WINDOW_TOKENS // 2  # the second parent would be cut to a fragment
     passages = build_passages(hits, Parents(long_one, long_two), budget, count_tokens=words)
     assert [p.source for p in passages] == ["/docs/p1.md", "/docs/c3.md"]
@@ -62,13 +67,8 @@ def test_a_parent_cut_to_a_few_words_is_left_out_but_a_short_one_fits_whole() ->
 
 
 def test_a_passage_limit_shares_the_budget_among_the_hits() -> None:
-    long_one = _chunk("p1", " ".join(f"a{i}" for i in range(300)))
-    long_two = _chunk("p2", " ".join(f"b{i}" for i in range(300)))
-    hits = [
-        ScoredChunk(chunk=_chunk("c1", "a150 a151", "p1"), score=0.9),
-        ScoredChunk(chunk=_chunk("c2", "b10 b11", "p2"), score=0.8),
-    ]
-    parents = Parents(long_one, long_two)
+    hits = [_hit("c1", "a150 a151", "p1", 0.9), _hit("c2", "b10 b11", "p2", 0.8)]
+    parents = Parents(_words_parent("p1", "a", 300), _words_parent("p2", "b", 300))
     alone = build_passages(hits, parents, budget_tokens=200, count_tokens=words)
     assert [p.chunk_id for p in alone] == ["p1"]  # the first window took the whole budget
     shared = build_passages(hits, parents, 200, count_tokens=words, passage_tokens=100)
