@@ -409,6 +409,19 @@ class RetrievalSettings(BaseModel):
         description="What happens to an unsupported or uncited sentence: flag keeps it, "
         "marked; drop removes it. A reply with no supported sentence is withheld either way.",
     )
+    show_conflicts: bool = Field(
+        True,
+        description="Quote after the answer a sentence of another document read that gives "
+        "other figures for what an answer sentence states (chain/conflicts.py), so the user "
+        "sees that the documents disagree.",
+    )
+    conflict_similarity: float = Field(
+        0.7,
+        ge=0.0,
+        le=1.0,
+        description="How close in meaning (bi-encoder cosine) such a sentence must be to the "
+        "answer sentence to count as saying otherwise about the same thing.",
+    )
     citation_grammar: bool = Field(
         True,
         description="On the local llama.cpp backend, constrain decoding so every sentence "

@@ -192,6 +192,18 @@ class SentenceCheck(BaseModel):
     )
 
 
+class Conflict(BaseModel):
+    """A sentence of another document that gives other figures for what an answer sentence
+    states (`rag_app/chain/conflicts.py`): shown, quoted and cited, so the user judges the
+    sources."""
+
+    sentence: int = Field(description="Index of the answer sentence in `Answer.sentences`.")
+    passage: int = Field(description="Number of the passage that says otherwise.")
+    text: str = Field(description="The passage sentence that says otherwise.")
+    source: str = Field(description="Its document.")
+    similarity: float = Field(description="Bi-encoder cosine between the two sentences.")
+
+
 class Answer(BaseModel):
     """What the chain returns: the answer, the passages it cites and those it read."""
 
@@ -216,6 +228,11 @@ class Answer(BaseModel):
     sentences: list[SentenceCheck] = Field(
         default_factory=list,
         description="The support check of each sentence of `text` (empty for an abstention).",
+    )
+    conflicts: list[Conflict] = Field(
+        default_factory=list,
+        description="Sentences of other documents read that give other figures than the "
+        "answer; each is quoted at the end of `text`.",
     )
     not_covered: list[str] = Field(
         default_factory=list,
@@ -247,6 +264,7 @@ class Answer(BaseModel):
             "withheld": self.withheld or None,
             "not_covered": self.not_covered,
             "sentences": [check.model_dump() for check in self.sentences],
+            "conflicts": [conflict.model_dump() for conflict in self.conflicts],
             "timings": {stage: round(seconds, 4) for stage, seconds in self.timings.items()},
             "usage": self.usage.to_json() if self.usage else None,
         }

@@ -18,6 +18,7 @@ from langchain_core.runnables import Runnable, RunnableConfig, RunnableLambda
 from pydantic import BaseModel, ConfigDict, Field
 
 from rag_app.chain.citations import clean_citations
+from rag_app.chain.conflicts import conflicts, disagreement_text
 from rag_app.chain.grammar import citation_grammar
 from rag_app.chain.prompts import (
     answer_prompt,
@@ -25,7 +26,7 @@ from rag_app.chain.prompts import (
     passages_block,
     repeats_instructions,
 )
-from rag_app.chain.support import SupportChecker, split_sentences, with_markers
+from rag_app.chain.support import CitedPassages, SupportChecker, split_sentences, with_markers
 from rag_app.config import Fusion, Settings, get_settings
 from rag_app.errors import InvalidInput
 from rag_app.protocols import ParentStore, Reranker, Retriever
@@ -481,7 +482,8 @@ class _Draft:
             return stage._answer(
                 state, stage.abstain_text, abstained=True, timings=timings, usage=self.usage
             )
-        sentences = stage.support.check(checked.text, state.passages, state.standalone)
+        given = CitedPassages(state.passages, stage.support.encoder)
+        sentences = stage.support.check(checked.text, given, state.standalone)
         verdicts = {s.verdict for s in sentences}
         withheld = ""
         if repeats_instructions(checked.text):
@@ -511,6 +513,12 @@ class _Draft:
             ]
             text, sentences = " ".join(w for w, _ in kept), [c for _, c in kept]
         numbers = {n for check in sentences for n in check.citations}
+        disputed = []
+        if stage.parts.settings.show_conflicts:
+            similarity = stage.parts.settings.conflict_similarity
+            disputed = conflicts(sentences, given, state.standalone, similarity)
+            text = " ".join([text, disagreement_text(disputed)]) if disputed else text
+            numbers |= {c.passage for c in disputed}
         cited = [p for p in state.passages if p.n in numbers]
         return stage._answer(
             state,
@@ -518,6 +526,7 @@ class _Draft:
             citations=cited,
             invalid_citations=checked.invalid,
             sentences=sentences,
+            conflicts=disputed,
             timings=timings,
             usage=self.usage,
         )

@@ -51,14 +51,32 @@ _NUMBER = re.compile(r"(?<![^\W\d_])\d+(?:[.,:]\d+)*")
 _ABBREVIATIONS = ("e.g.", "i.e.", "etc.", "vs.", "cf.", "al.", "fig.", "dr.", "mr.", "ms.")
 
 
+_HEADING = re.compile(r"#{1,6}\s")
+
+
+def _blocks(text: str) -> list[str]:
+    """`text` cut at blank lines and around Markdown heading lines: a heading has no stop, and
+    glued to the sentence after it ("## Submission deadline\nClaims for each month ...") it
+    gave that sentence capitalised words that read as names."""
+    blocks: list[list[str]] = [[]]
+    for line in text.splitlines():
+        heading = bool(_HEADING.match(line.lstrip()))
+        if heading or not line.strip():
+            blocks.append([])
+        blocks[-1].append(line)
+        if heading:
+            blocks.append([])
+    return [joined for block in blocks if (joined := "\n".join(block).strip())]
+
+
 def split_sentences(text: str) -> list[str]:
-    text = _MARKERS_AFTER_STOP.sub(r"\2\1", text.strip())
     sentences: list[str] = []
-    for piece in (p.strip() for p in _SENTENCE_END.split(text)):
-        if sentences and sentences[-1].lower().endswith(_ABBREVIATIONS):
-            sentences[-1] += " " + piece  # "e.g. 10 am" is one sentence
-        elif piece:
-            sentences.append(piece)
+    for block in _blocks(_MARKERS_AFTER_STOP.sub(r"\2\1", text.strip())):
+        for index, piece in enumerate(p.strip() for p in _SENTENCE_END.split(block)):
+            if index and sentences[-1].lower().endswith(_ABBREVIATIONS):
+                sentences[-1] += " " + piece  # "e.g. 10 am" is one sentence
+            elif piece:
+                sentences.append(piece)
     return sentences
 
 
@@ -223,8 +241,16 @@ class SupportChecker:
         self.encoder = encoder
         self.min_support = min_support
 
-    def check(self, text: str, passages: list[Passage], question: str = "") -> list[SentenceCheck]:
-        given = CitedPassages(passages, self.encoder)
+    def check(
+        self, text: str, passages: list[Passage] | CitedPassages, question: str = ""
+    ) -> list[SentenceCheck]:
+        """Each sentence of `text` checked; `passages` may come encoded already (the conflict
+        check reads the same sentence vectors)."""
+        given = (
+            passages
+            if isinstance(passages, CitedPassages)
+            else CitedPassages(passages, self.encoder)
+        )
         checks = []
         for sentence in split_sentences(text):
             check = self.check_sentence(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import html
 from pathlib import PurePath
 
+from rag_app.chain.conflicts import disagreement_text
 from rag_app.chain.support import split_sentences
 from rag_app.types import Answer, LLMUsage, Passage, ScoredChunk
 
@@ -94,15 +95,19 @@ def sources_html(answer: Answer, key: str = "") -> str:
 
 
 def marked_answer(answer: Answer) -> str:
-    """The answer's text with a mark after each sentence the support check did not back."""
-    written = split_sentences(answer.text)
+    """The answer's text with a mark after each sentence the support check did not back; the
+    disagreement quoted after it (chain/conflicts.py) is not the model's and is not marked."""
+    note = disagreement_text(answer.conflicts)
+    body = answer.text.removesuffix(note).rstrip() if note else answer.text
+    written = split_sentences(body)
     if answer.abstained or not answer.sentences or len(written) != len(answer.sentences):
         return answer.text
     marks = {"supported": "", "restates": f" {RESTATES_MARK}"}
-    return " ".join(
+    marked = " ".join(
         text + marks.get(check.verdict, f" {UNSUPPORTED_MARK}")
         for text, check in zip(written, answer.sentences, strict=True)
     )
+    return f"{marked} {note}" if note else marked
 
 
 def usage_text(usage: LLMUsage) -> str:

@@ -35,6 +35,19 @@ def test_sentences_keep_their_markers_even_after_the_stop() -> None:
     ]
 
 
+def test_headings_and_blank_lines_end_a_sentence_and_wrapped_lines_do_not() -> None:
+    text = (
+        "# Claims\n\n## Submission deadline\nClaims are due by the\n5th. Late ones\n\nare not paid"
+    )
+    assert split_sentences(text) == [
+        "# Claims",
+        "## Submission deadline",
+        "Claims are due by the\n5th.",
+        "Late ones",
+        "are not paid",
+    ]
+
+
 def test_a_sentence_is_supported_by_the_passage_it_cites_not_by_another() -> None:
     assert _check("The help desk opens at 9 am on Mondays [1].") == [
         ("The help desk opens at 9 am on Mondays.", "supported")

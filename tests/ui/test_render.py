@@ -1,4 +1,5 @@
-from rag_app.types import Answer, Chunk, LLMUsage, Passage, ScoredChunk, SentenceCheck
+from rag_app.chain.conflicts import disagreement_text
+from rag_app.types import Answer, Chunk, Conflict, LLMUsage, Passage, ScoredChunk, SentenceCheck
 from rag_app.ui.render import (
     DEBUG_COLUMNS,
     debug_rows,
@@ -94,6 +95,17 @@ def test_sentences_the_check_did_not_back_are_marked_and_counted() -> None:
     assert "marks 2 sentence(s)" in sources_html(answer)
     abstained = Answer(question="q", text="No.", abstained=True, sentences=checks[2:])
     assert marked_answer(abstained) == "No."  # an abstention is never marked
+
+
+def test_a_disagreement_quoted_after_the_answer_is_shown_unmarked() -> None:
+    conflict = Conflict(sentence=0, passage=3, text="Due by the 5th.", source="b", similarity=0.8)
+    note = disagreement_text([conflict])
+    checks = [SentenceCheck(text="Due by the 25th.", citations=[2], verdict="unsupported")]
+    answer = Answer(
+        question="q", text=f"Due by the 25th [2]. {note}", sentences=checks, conflicts=[conflict]
+    )
+    assert marked_answer(answer) == f"Due by the 25th [2]. _(unsupported)_ {note}"
+    assert note == "Another document says otherwise: \u201cDue by the 5th\u201d [3]."
 
 
 def test_with_the_answers_key_each_source_number_opens_it() -> None:
