@@ -85,6 +85,12 @@ def sources_html(answer: Answer, key: str = "") -> str:
         if flagged
         else ""
     )
+    if answer.conflicts:
+        names = ", ".join(sorted({html.escape(_file_name(c.source)) for c in answer.conflicts}))
+        note += (
+            f'<div class="rag-flagged"><b>The documents disagree.</b> Other figures than the '
+            f"answer's are in {names}: compare the sources before relying on either.</div>"
+        )
     return (
         '<div class="rag-sources">'
         + note

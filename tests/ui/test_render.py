@@ -105,6 +105,9 @@ def test_a_disagreement_quoted_after_the_answer_is_shown_unmarked() -> None:
         question="q", text=f"Due by the 25th [2]. {note}", sentences=checks, conflicts=[conflict]
     )
     assert marked_answer(answer) == f"Due by the 25th [2]. _(unsupported)_ {note}"
+    shown = answer.model_copy(update={"citations": [PASSAGE], "sentences": []})
+    assert "disagree.</b> Other figures than the answer's are in b:" in sources_html(shown)
+    assert "disagree" not in sources_html(shown.model_copy(update={"conflicts": []}))
     assert note == "Another document says otherwise: \u201cDue by the 5th\u201d [3]."
 
 
