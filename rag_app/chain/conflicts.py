@@ -88,3 +88,9 @@ def disagreement_text(found: list[Conflict]) -> str:
         f"Another document says otherwise: \u201c{c.text.rstrip('.')}\u201d [{c.passage}]."
         for c in found
     )
+
+
+def own_words(text: str, found: list[Conflict]) -> str:
+    """The answer without the disagreement quoted after it: what the model itself claimed."""
+    note = disagreement_text(found)
+    return text.removesuffix(note).rstrip() if note else text

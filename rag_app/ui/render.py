@@ -9,7 +9,7 @@ from __future__ import annotations
 import html
 from pathlib import PurePath
 
-from rag_app.chain.conflicts import disagreement_text
+from rag_app.chain.conflicts import disagreement_text, own_words
 from rag_app.chain.support import split_sentences
 from rag_app.types import Answer, LLMUsage, Passage, ScoredChunk
 
@@ -104,8 +104,7 @@ def marked_answer(answer: Answer) -> str:
     """The answer's text with a mark after each sentence the support check did not back; the
     disagreement quoted after it (chain/conflicts.py) is not the model's and is not marked."""
     note = disagreement_text(answer.conflicts)
-    body = answer.text.removesuffix(note).rstrip() if note else answer.text
-    written = split_sentences(body)
+    written = split_sentences(own_words(answer.text, answer.conflicts))
     if answer.abstained or not answer.sentences or len(written) != len(answer.sentences):
         return answer.text
     marks = {"supported": "", "restates": f" {RESTATES_MARK}"}
