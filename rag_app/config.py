@@ -357,8 +357,9 @@ class RetrievalSettings(BaseModel):
         192,
         ge=32,
         description="The most tokens one passage may take of context_token_budget: the window "
-        "around the child that matched. Smaller lets more of the top_k hits in; None lets the "
-        "best hit's parent fill the budget.",
+        "around the child that matched. Smaller lets more of the top_k hits in; None (or a limit "
+        "of context_token_budget or more, the only way to say it in the environment or the "
+        "config file) lets the best hit's parent fill the budget.",
     )
     min_dense_similarity: float = Field(
         # `rag eval scores` (eval/results/*/diagnostics/scores): the highest value that keeps
