@@ -2,7 +2,8 @@
 answer stored under eval/results/ (ARAGOG papers, the bundled docs), re-checked with the
 passages it was given, at several similarity thresholds. Needs no LLM.
 
-    python eval/results/conflicts/false_alarms.py eval/results/*/answers.jsonl ...
+    python eval/results/conflicts/false_alarms.py \
+      $(find eval/results -name answers.jsonl -not -path '*/conflicts/*')
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import json
 import sys
 
 from rag_app.chain.conflicts import conflicts
-from rag_app.chain.support import CitedPassages
+from rag_app.chain.support import CitedPassages, figures
 from rag_app.config import get_settings
 from rag_app.models.embeddings import get_embedder
 from rag_app.types import Passage, SentenceCheck
@@ -21,7 +22,7 @@ THRESHOLDS = (0.6, 0.65, 0.7, 0.75, 0.8)
 
 def main(paths: list[str]) -> None:
     encoder = get_embedder(get_settings().embedding_model)
-    answers = 0
+    answers = exposed = 0
     fired = {t: 0 for t in THRESHOLDS}
     for path in paths:
         latest: dict[str, dict] = {}
@@ -39,6 +40,10 @@ def main(paths: list[str]) -> None:
             ]
             given = CitedPassages(passages, encoder)
             answers += 1
+            asked = figures(record["question"])
+            exposed += len({p.source for p in passages}) > 1 and any(
+                figures(c.text) - asked for c in checks
+            )
             for threshold in THRESHOLDS:
                 found = conflicts(checks, given, record["question"], threshold)
                 fired[threshold] += bool(found)
@@ -47,7 +52,8 @@ def main(paths: list[str]) -> None:
                     for c in found:
                         print(f"    answer: {checks[c.sentence].text}")
                         print(f"    other ({c.similarity}): {c.text}")
-    print(f"{answers} answers from {len(paths)} runs")
+    print(f"{answers} answers from {len(paths)} runs; {exposed} give a figure the question does")
+    print("  not and were given passages of more than one document (the ones that could fire)")
     for threshold, count in fired.items():
         print(f"  similarity >= {threshold}: a disagreement shown on {count}")
 
