@@ -76,8 +76,13 @@ _POINTING = re.compile(
     re.IGNORECASE,
 )
 _LEADING = re.compile(
-    r"^(?:according\s+to|based\s+on|in|from)\s+" + _THE_PASSAGE + r"\s*,\s*", re.IGNORECASE
+    r"^(?:(?:according\s+to|based\s+on|in|from)\s+" + _THE_PASSAGE + r"\s*,\s*"
+    # a statement's "The study shows that ..." / "This paper reports ...": the claim is the rest
+    r"|" + _THE_PASSAGE + r"\s+(?:shows?|showed|finds|found|demonstrates?|demonstrated|reports?|"
+    r"reported|suggests?|suggested|indicates?|indicated|concludes?|concluded)\s+(?:that\s+)?)",
+    re.IGNORECASE,
 )
+Form = Literal["questions", "claims"]
 
 
 class QuestionError(InvalidInput):
@@ -105,6 +110,12 @@ class Candidate(BaseModel):
     dropped: Drop | None = None
     written: str | None = Field(
         None, description="What the model wrote, when `standalone` rewrote it as `question`."
+    )
+    rank: int | None = Field(
+        None,
+        description="Where the round trip's hybrid search put the source chunk (1 = first), "
+        "when the question got that far and it was found: a set can be cut to a smaller "
+        "`questions_round_trip_k` afterwards, and a harder share kept for validation.",
     )
 
 
@@ -165,9 +176,12 @@ def standalone(question: str) -> str:
     dropped; without the phrase many stand alone, and the filter's other rules (length,
     retrieval of their source) still decide. One that still points ("How does the passage
     describe ...?") is dropped as before."""
-    rewritten = _POINTING.sub(_unpointed, _LEADING.sub("", question.strip()))
-    rewritten = re.sub(r"\s+([?.!,])", r"\1", rewritten).strip()
-    return rewritten[:1].upper() + rewritten[1:] if rewritten else question
+    unled = _LEADING.sub("", question.strip())
+    rewritten = re.sub(r"\s+([?.!,])", r"\1", _POINTING.sub(_unpointed, unled)).strip()
+    if not rewritten:
+        return question
+    # only a sentence whose opening was cut needs a capital ("mRNA ..." must stay as written)
+    return rewritten[:1].upper() + rewritten[1:] if unled != question.strip() else rewritten
 
 
 def parse_questions(reply: str, count: int) -> list[str]:
@@ -190,23 +204,25 @@ class QuestionFilter:
         self.kept.append(question)
         self._kept_words.append(question_words(question))
 
-    def verdict(self, question: str, chunk: Chunk) -> Drop | None:
+    def judge(self, question: str, chunk: Chunk) -> Candidate:
+        """The question, dropped for the first rule it breaks, or kept (and remembered)."""
         words = WORD.findall(question)
         if not MIN_WORDS <= len(words) <= MAX_WORDS:
-            return "not a question"
+            return Candidate(question=question, dropped="not a question")
         if _DEICTIC.search(question):
-            return "refers to the passage"
+            return Candidate(question=question, dropped="refers to the passage")
         about = question_words(question)
         if any(_overlap(about, kept) >= DUPLICATE_OVERLAP for kept in self._kept_words):
-            return "duplicate"
+            return Candidate(question=question, dropped="duplicate")
         heading = set(stems(WORD.findall(heading_path(chunk.title, chunk.section) or "")))
         if about <= heading:
-            return "restates the heading"
+            return Candidate(question=question, dropped="restates the heading")
         hits = self.retriever.retrieve(question, self.k)
-        if not any(_same_place(hit.chunk, chunk) for hit in hits):
-            return "not retrieved"
+        rank = next((i for i, hit in enumerate(hits, 1) if _same_place(hit.chunk, chunk)), None)
+        if rank is None:
+            return Candidate(question=question, dropped="not retrieved")
         self.remember(question)
-        return None
+        return Candidate(question=question, rank=rank)
 
 
 def _overlap(a: set[str], b: set[str]) -> float:
@@ -219,6 +235,16 @@ def _same_place(hit: Chunk, source: Chunk) -> bool:
     )
 
 
+def example_form(examples: Sequence[str]) -> Form:
+    """What the user's own examples are: questions, or statements searched with as they are
+    (SciFact's claims, a log of keyword-free assertions). Asking a small model for questions
+    "in the style of" statements gets questions (the 1.5B model wrote 406 questions from five
+    claims, eval/results/questions/README.md), so the form picks the prompt; most examples
+    decide, and none means questions."""
+    statements = sum(not e.rstrip().endswith("?") for e in examples)
+    return "claims" if statements * 2 > len(examples) else "questions"
+
+
 def _style(examples: Sequence[str]) -> str:
     if not examples:
         return ""
@@ -229,7 +255,7 @@ def _style(examples: Sequence[str]) -> str:
 def write_questions(
     llm: BaseChatModel, chunk: Chunk, count: int, examples: Sequence[str]
 ) -> list[str]:
-    prompt = chat_prompt("questions").format_messages(
+    prompt = chat_prompt(example_form(examples)).format_messages(
         heading=fence(heading_path(chunk.title, chunk.section) or chunk.source),
         count=count,
         style=_style(examples),
@@ -415,14 +441,10 @@ class QuestionGenerator:
         questions = write_questions(self.llm, chunk, self.per_chunk, self.examples)
         candidates = []
         for written in questions:
-            question = standalone(written)
-            candidates.append(
-                Candidate(
-                    question=question,
-                    dropped=self.question_filter.verdict(question, chunk),
-                    written=written if question != written else None,
-                )
-            )
+            candidate = self.question_filter.judge(standalone(written), chunk)
+            if candidate.question != written:
+                candidate.written = written
+            candidates.append(candidate)
         return ChunkRecord(
             collection=self.collection,
             chunk=chunk.id,

@@ -13,6 +13,7 @@ from rag_app.tuning.questions import (
     QuestionError,
     QuestionFilter,
     QuestionGenerator,
+    example_form,
     generate_questions,
     parse_questions,
     progress_path,
@@ -71,20 +72,28 @@ def test_the_filter_keeps_only_standalone_new_specific_retrievable_questions() -
     source = chunk("c1", section="Compost bins", parent_id="p1")
     sibling = chunk("c2", parent_id="p1")
     question_filter = QuestionFilter(FakeRetriever([source, sibling]), k=5)
-    assert question_filter.verdict("Why?", source) == "not a question"
-    assert question_filter.verdict("What does the passage say about c1?", source) == (
+    assert question_filter.judge("Why?", source).dropped == "not a question"
+    assert question_filter.judge("What does the passage say about c1?", source).dropped == (
         "refers to the passage"
     )
-    assert question_filter.verdict("What are compost bins?", source) == "restates the heading"
-    assert question_filter.verdict("When are the bins emptied each month?", source) == (
+    assert question_filter.judge("What are compost bins?", source).dropped == "restates the heading"
+    assert question_filter.judge("When are the bins emptied each month?", source).dropped == (
         "not retrieved"
     )
-    assert question_filter.verdict("When is the c1 bin emptied each month?", source) is None
-    assert question_filter.verdict("Each month, when does the c1 bin get emptied?", source) == (
-        "duplicate"
-    )
+    assert question_filter.judge("When is the c1 bin emptied each month?", source).dropped is None
+    assert question_filter.judge(
+        "Each month, when does the c1 bin get emptied?", source
+    ).dropped == ("duplicate")
     # A chunk of the same section counts as finding the source.
-    assert question_filter.verdict("Which tools does c2 need for turning?", source) is None
+    assert question_filter.judge("Which tools does c2 need for turning?", source).dropped is None
+
+
+def test_a_kept_question_records_where_the_round_trip_found_its_source() -> None:
+    source, other = chunk("c1", source="a.md"), chunk("c9", source="b.md")
+    question_filter = QuestionFilter(FakeRetriever([other, source]), k=5)
+    assert question_filter.judge("Does c9 grow faster than c1 in May?", source).rank == 2
+    assert question_filter.judge("When does the c1 bin get emptied?", source).rank == 1
+    assert question_filter.judge("When are the bins emptied in May?", source).rank is None
 
 
 def _generator(
@@ -266,9 +275,34 @@ def test_a_collection_nobody_labelled_is_tuned_from_its_own_documents(
             "How does `__call__` work in the context of FastAPI?",
         ),
         ("How does the passage describe the loss?", "How does the passage describe the loss?"),
+        # a statement that opens by pointing at its source keeps its claim
+        ("The study found that NAC prevents vasoconstriction.", "NAC prevents vasoconstriction."),
+        ("This paper reports a 20% drop in mortality.", "A 20% drop in mortality."),
+        ("The study of mice shows an effect.", "The study of mice shows an effect."),
     ],
 )
 def test_a_question_pointing_at_its_passage_is_made_standalone(
     written: str, standalone_form: str
 ) -> None:
     assert standalone(written) == standalone_form
+
+
+def test_statement_examples_ask_for_claims_and_question_examples_for_questions() -> None:
+    claims = ["Acute ablation of KRAS causes growth impairment.", "RA activates DIF2 cells."]
+    assert example_form(claims) == "claims"
+    assert example_form([*claims, "Does KRAS matter?", "Is RA needed?"]) == "questions"
+    assert example_form([]) == "questions"
+    children = [chunk("c1", source="d1.md")]
+    forms = ((claims, "Statements:"), (["Does compost need turning?"], "Questions:"))
+    for examples, asked in forms:
+        llm = RecordingLLM(responses=["c1 grows in spring when watered."])
+        generator = QuestionGenerator(
+            llm=llm,
+            question_filter=QuestionFilter(FakeRetriever(children), k=5),
+            collection="docs",
+            per_chunk=1,
+            examples=examples,
+        )
+        record = generator._ask(children[0])
+        assert str(llm.prompts[0][-1].content).rstrip().endswith(asked)
+        assert record.candidates[0].dropped is None
