@@ -103,6 +103,9 @@ class GeneratedQuestion(BaseModel):
     chunk: str = Field(description="Id of the chunk it was written from.")
     section: str | None = Field(None, description="Heading path of that chunk.")
     generated: bool = Field(True, description="Written by the LLM, not by a person.")
+    rank: int | None = Field(
+        None, description="Where the round trip found its source chunk (1 = first)."
+    )
 
 
 class Candidate(BaseModel):
@@ -316,6 +319,7 @@ def kept_questions(records: Sequence[ChunkRecord]) -> list[GeneratedQuestion]:
                         sources=[record.source],
                         chunk=record.chunk,
                         section=record.section,
+                        rank=candidate.rank,
                     )
                 )
     return kept

@@ -128,6 +128,7 @@ def test_generation_stops_at_the_count_and_resumes_without_asking_again(tmp_path
     lines = [json.loads(line) for line in out.read_text().splitlines()]
     assert [q["chunk"] for q in lines] == [c.id for c in order[:2]]
     assert lines[0]["sources"] == [order[0].source] and lines[0]["generated"] is True
+    assert lines[0]["rank"] == 1
 
     # A kill mid-write leaves half a line: that chunk is asked again, the others are not.
     log = progress_path(out)
