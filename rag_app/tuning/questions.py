@@ -44,7 +44,12 @@ from rag_app.text import WORD, stems
 from rag_app.types import Chunk, heading_path
 
 Drop = Literal[
-    "not a question", "refers to the passage", "duplicate", "restates the heading", "not retrieved"
+    "not a question",
+    "refers to the passage",
+    "copies an example",
+    "duplicate",
+    "restates the heading",
+    "not retrieved",
 ]
 
 MIN_WORDS = 4
@@ -200,8 +205,14 @@ class QuestionFilter:
 
     retriever: Retriever
     k: int
+    examples: Sequence[str] = ()
+    """The user's style examples: a small model that runs out of things to say copies them."""
     kept: list[str] = field(default_factory=list)
     _kept_words: list[set[str]] = field(default_factory=list)
+    _example_words: list[set[str]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self._example_words = [question_words(e) for e in self.examples]
 
     def remember(self, question: str) -> None:
         self.kept.append(question)
@@ -215,6 +226,8 @@ class QuestionFilter:
         if _DEICTIC.search(question):
             return Candidate(question=question, dropped="refers to the passage")
         about = question_words(question)
+        if any(_overlap(about, e) >= DUPLICATE_OVERLAP for e in self._example_words):
+            return Candidate(question=question, dropped="copies an example")
         if any(_overlap(about, kept) >= DUPLICATE_OVERLAP for kept in self._kept_words):
             return Candidate(question=question, dropped="duplicate")
         heading = set(stems(WORD.findall(heading_path(chunk.title, chunk.section) or "")))
@@ -248,20 +261,26 @@ def example_form(examples: Sequence[str]) -> Form:
     return "claims" if statements * 2 > len(examples) else "questions"
 
 
-def _style(examples: Sequence[str]) -> str:
+def _style(examples: Sequence[str], form: Form) -> str:
+    """The examples as the prompt shows them. The claims prompt opens with them, before the
+    passage: placed after it, next to "write N", the 1.5B model copied them as its statements
+    (eval/results/questions/README.md)."""
     if not examples:
         return ""
-    shown = "\n".join(f"- {fence(e)}" for e in examples)
-    return f"Write them in the style of these examples (their form, not their topics):\n{shown}\n"
+    shown = "\n".join(f"- {fence(e)}" for e in examples) + "\n"
+    if form == "claims":
+        return shown
+    return f"Write them in the style of these examples (their form, not their topics):\n{shown}"
 
 
 def write_questions(
     llm: BaseChatModel, chunk: Chunk, count: int, examples: Sequence[str]
 ) -> list[str]:
-    prompt = chat_prompt(example_form(examples)).format_messages(
+    form = example_form(examples)
+    prompt = chat_prompt(form).format_messages(
         heading=fence(heading_path(chunk.title, chunk.section) or chunk.source),
         count=count,
-        style=_style(examples),
+        style=_style(examples, form),
         text=fence(chunk.text),
     )
     content = llm.invoke(prompt).content
@@ -506,7 +525,9 @@ def generate_questions(
             )
         generator = QuestionGenerator(
             llm=parts.llm,
-            question_filter=QuestionFilter(parts.retriever, settings.questions_round_trip_k),
+            question_filter=QuestionFilter(
+                parts.retriever, settings.questions_round_trip_k, examples
+            ),
             collection=settings.collection,
             per_chunk=settings.questions_per_chunk,
             examples=examples,

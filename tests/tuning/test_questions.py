@@ -294,7 +294,7 @@ def test_statement_examples_ask_for_claims_and_question_examples_for_questions()
     assert example_form([*claims, "Does KRAS matter?", "Is RA needed?"]) == "questions"
     assert example_form([]) == "questions"
     children = [chunk("c1", source="d1.md")]
-    forms = ((claims, "Statements:"), (["Does compost need turning?"], "Questions:"))
+    forms = ((claims, "statements about this passage"), (["Does compost need?"], "Questions:"))
     for examples, asked in forms:
         llm = RecordingLLM(responses=["c1 grows in spring when watered."])
         generator = QuestionGenerator(
@@ -305,5 +305,17 @@ def test_statement_examples_ask_for_claims_and_question_examples_for_questions()
             examples=examples,
         )
         record = generator._ask(children[0])
-        assert str(llm.prompts[0][-1].content).rstrip().endswith(asked)
-        assert record.candidates[0].dropped is None
+        prompt = str(llm.prompts[0][-1].content)
+        assert asked in prompt and record.candidates[0].dropped is None
+        # the examples come before the passage, where the model does not take them as its own
+        assert prompt.index(examples[0]) < prompt.index(children[0].text)
+
+
+def test_a_statement_copying_an_example_is_dropped_before_the_round_trip() -> None:
+    source = chunk("c1")
+    retriever = FakeRetriever([source])
+    example = "Acute ablation of KRAS causes severe growth impairment in c1."
+    question_filter = QuestionFilter(retriever, k=5, examples=[example])
+    assert question_filter.judge(example, source).dropped == "copies an example"
+    assert retriever.queries == []
+    assert question_filter.judge("Ablation of c1 slows growth in mice.", source).dropped is None
