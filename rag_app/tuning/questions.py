@@ -226,9 +226,9 @@ class QuestionFilter:
         if _DEICTIC.search(question):
             return Candidate(question=question, dropped="refers to the passage")
         about = question_words(question)
-        if any(_overlap(about, e) >= DUPLICATE_OVERLAP for e in self._example_words):
+        if _near_any(about, self._example_words):
             return Candidate(question=question, dropped="copies an example")
-        if any(_overlap(about, kept) >= DUPLICATE_OVERLAP for kept in self._kept_words):
+        if _near_any(about, self._kept_words):
             return Candidate(question=question, dropped="duplicate")
         heading = set(stems(WORD.findall(heading_path(chunk.title, chunk.section) or "")))
         if about <= heading:
@@ -239,6 +239,10 @@ class QuestionFilter:
             return Candidate(question=question, dropped="not retrieved")
         self.remember(question)
         return Candidate(question=question, rank=rank)
+
+
+def _near_any(words: set[str], others: Sequence[set[str]]) -> bool:
+    return any(_overlap(words, other) >= DUPLICATE_OVERLAP for other in others)
 
 
 def _overlap(a: set[str], b: set[str]) -> float:

@@ -81,9 +81,10 @@ def test_the_filter_keeps_only_standalone_new_specific_retrievable_questions() -
         "not retrieved"
     )
     assert question_filter.judge("When is the c1 bin emptied each month?", source).dropped is None
-    assert question_filter.judge(
-        "Each month, when does the c1 bin get emptied?", source
-    ).dropped == ("duplicate")
+    assert (
+        question_filter.judge("Each month, when does the c1 bin get emptied?", source).dropped
+        == "duplicate"
+    )
     # A chunk of the same section counts as finding the source.
     assert question_filter.judge("Which tools does c2 need for turning?", source).dropped is None
 
