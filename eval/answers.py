@@ -17,7 +17,6 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import re
 import statistics
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -28,6 +27,7 @@ from typing import Any, Unpack
 from eval.questions import Question
 from eval.report import bar_chart, markdown_table, percentile_ms, provenance, write_json
 from rag_app.chain.rag import Overrides, build_chain
+from rag_app.chain.responds import parse_verdict
 from rag_app.chain.support import cited_numbers, split_sentences, without_markers
 from rag_app.config import Settings
 from rag_app.errors import InvalidInput, UserError
@@ -87,14 +87,6 @@ def citation_validity(valid_markers: int, invalid: int) -> float:
     none (not citing is measured by `cited_any`, not here)."""
     total = valid_markers + invalid
     return valid_markers / total if total else math.nan
-
-
-def parse_verdict(reply: str) -> bool | None:
-    """The reply's first word as yes/no; None when it is neither (counted as not judged,
-    never guessed)."""
-    words = re.findall(r"[a-z]+", reply.lower())
-    first = words[0] if words else ""
-    return True if first == "yes" else False if first == "no" else None
 
 
 @dataclass

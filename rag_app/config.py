@@ -429,6 +429,23 @@ class RetrievalSettings(BaseModel):
         "ends with valid [n] citations, or the reply is exactly the abstain sentence "
         "(chain/grammar.py). OpenAI-compatible endpoints are checked after the fact only.",
     )
+    responds_check: bool = Field(
+        True,
+        description="Ask the LLM, after the support check, whether the reply gives what the "
+        "question asks for (chain/responds.py); one that does not is withheld. Costs one "
+        "short extra LLM call per shown answer (on an endpoint, one more request).",
+    )
+    min_responds: float = Field(
+        # eval/results/responds/measure.py: on 70 answers shown to ARAGOG questions and 70
+        # replies to another question about the same paper, Qwen2.5-Coder 1.5B's P(yes) keeps
+        # 68 of the answers at 0.2 (the 2 refused do not answer: "The hyper-parameters ... are
+        # given in Table 2") and stops a third of the others.
+        0.2,
+        ge=0.0,
+        le=1.0,
+        description="Withhold a reply when the LLM's probability that it answers the question "
+        "is below this (an endpoint's plain yes or no counts as 1 or 0).",
+    )
 
 
 class ChatPageSettings(BaseModel):

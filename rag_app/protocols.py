@@ -6,9 +6,11 @@ LangChain's fake chat models all implement it already.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol, runtime_checkable
 
 import numpy as np
+from langchain_core.messages import BaseMessage
 
 from rag_app.types import Chunk, Filters, ScoredChunk
 
@@ -61,3 +63,13 @@ class Vocabulary(Protocol):
     def documents(self) -> int: ...
 
     def document_frequencies(self, stems: list[str]) -> dict[str, int]: ...
+
+
+@runtime_checkable
+class ChoiceModel(Protocol):
+    """A chat model that can say how likely its reply is to begin with each of a few words,
+    not only which it would write (the local llama.cpp model; an endpoint cannot)."""
+
+    def choice_probabilities(
+        self, messages: list[BaseMessage], choices: Sequence[str]
+    ) -> list[float]: ...

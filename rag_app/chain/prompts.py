@@ -37,7 +37,7 @@ EXAMPLE_FIELDS = frozenset({"passages", "question", "answer"})
 _CONTROL_TOKENS = re.compile(
     r"<\|[A-Za-z0-9_]{1,40}\|>|\[/?INST\]|<</?SYS>>|<(?:start|end)_of_turn>|</?s>", re.IGNORECASE
 )
-_FENCE_TAGS = re.compile(r"<(\s*/?\s*)(documents|passage)\b", re.IGNORECASE)
+_FENCE_TAGS = re.compile(r"<(\s*/?\s*)(documents|passage|question|reply)\b", re.IGNORECASE)
 
 
 def _read(name: str) -> str:
@@ -60,9 +60,10 @@ def chat_prompt(name: str) -> ChatPromptTemplate:
 
 
 def fence(text: str) -> str:
-    """Document text that can neither start a chat turn nor open or close the passage block:
-    control tokens become a space, and `<passage`, `</documents` and the like lose their `<`
-    to a look-alike `‹`, so the model still reads the words."""
+    """Document text that can neither start a chat turn nor open or close the passage block
+    (or the responds check's question and reply): control tokens become a space, and
+    `<passage`, `</documents`, `</reply` and the like lose their `<` to a look-alike `‹`, so
+    the model still reads the words."""
     return _FENCE_TAGS.sub(r"‹\1\2", _CONTROL_TOKENS.sub(" ", text))
 
 

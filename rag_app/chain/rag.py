@@ -26,13 +26,20 @@ from rag_app.chain.prompts import (
     passages_block,
     repeats_instructions,
 )
-from rag_app.chain.support import CitedPassages, SupportChecker, split_sentences, with_markers
+from rag_app.chain.responds import ResponseJudge
+from rag_app.chain.support import (
+    CitedPassages,
+    SupportChecker,
+    split_sentences,
+    with_markers,
+    without_markers,
+)
 from rag_app.config import Fusion, Settings, get_settings
 from rag_app.errors import InvalidInput
 from rag_app.protocols import ParentStore, Reranker, Retriever
 from rag_app.retrieval.context import CountTokens
 from rag_app.retrieval.pipeline import Context, RetrievalPipeline
-from rag_app.types import Answer, Filters, LLMUsage, Passage, ScoredChunk
+from rag_app.types import Answer, Filters, LLMUsage, Passage, ScoredChunk, SentenceCheck
 
 if TYPE_CHECKING:
     from rag_app.store import CollectionStore
@@ -304,6 +311,7 @@ def llm_usage(message: Any) -> LLMUsage | None:
 WITHHELD_LEAK = "the reply repeated the assistant's rules (a document may have asked for them)"
 WITHHELD_UNSUPPORTED = "no sentence of the reply is supported by the passages it cites"
 WITHHELD_RESTATES = "the reply only restated the question"
+WITHHELD_OFF_QUESTION = "the reply does not answer the question asked"
 
 
 def not_covered_text(abstain_text: str, missing: list[str]) -> str:
@@ -337,6 +345,13 @@ class AnswerStage(Runnable[ChainState, Answer]):
     @cached_property
     def support(self) -> SupportChecker:
         return SupportChecker(self.parts.store.embedder, self.parts.settings.min_support)
+
+    @cached_property
+    def judge(self) -> ResponseJudge | None:
+        """Asks the answering LLM whether a checked reply responds to the question."""
+        if not self.parts.settings.responds_check:
+            return None
+        return ResponseJudge(self.parts.llm)
 
     def messages(self, state: ChainState) -> list[BaseMessage]:
         """The answer prompt (`answer_prompt`) over this question's numbered passages."""
@@ -491,15 +506,7 @@ class _Draft:
         elif "supported" not in verdicts:
             withheld = WITHHELD_RESTATES if "restates" in verdicts else WITHHELD_UNSUPPORTED
         if withheld:
-            return stage._answer(
-                state,
-                stage.abstain_text,
-                abstained=True,
-                withheld=withheld,
-                sentences=sentences,
-                timings=timings,
-                usage=self.usage,
-            )
+            return self._withheld(withheld, sentences, timings)
         # A sentence the check re-attributed now cites the passage that backs it.
         split = split_sentences(checked.text)
         written = [
@@ -512,6 +519,13 @@ class _Draft:
                 (w, c) for w, c in zip(written, sentences, strict=True) if c.verdict == "supported"
             ]
             text, sentences = " ".join(w for w, _ in kept), [c for _, c in kept]
+        if stage.judge is not None:
+            started = time.perf_counter()
+            responds = stage.judge.score(state.standalone, without_markers(text))
+            timings["responds"] = time.perf_counter() - started
+            # None (an endpoint's reply was neither word) is no verdict: the reply is shown
+            if responds is not None and responds < stage.parts.settings.min_responds:
+                return self._withheld(WITHHELD_OFF_QUESTION, sentences, timings)
         numbers = {n for check in sentences for n in check.citations}
         disputed = []
         if stage.parts.settings.show_conflicts:
@@ -527,6 +541,20 @@ class _Draft:
             invalid_citations=checked.invalid,
             sentences=sentences,
             conflicts=disputed,
+            timings=timings,
+            usage=self.usage,
+        )
+
+    def _withheld(
+        self, reason: str, sentences: list[SentenceCheck], timings: dict[str, float]
+    ) -> Answer:
+        """The abstention in place of a reply the checks stopped, saying which and why."""
+        return self.stage._answer(
+            self.state,
+            self.stage.abstain_text,
+            abstained=True,
+            withheld=reason,
+            sentences=sentences,
             timings=timings,
             usage=self.usage,
         )

@@ -4,10 +4,11 @@ what each generation cost."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from functools import lru_cache
 from typing import Any
 
+import numpy as np
 from langchain_community.chat_models import ChatLlamaCpp
 from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.language_models.chat_models import generate_from_stream
@@ -32,7 +33,10 @@ class SerialChatLlamaCpp(ChatLlamaCpp):
     seconds. ChatLlamaCpp reports none of it, and prefix reuse is only visible in these
     counters.
 
-    A call's `grammar` may be GBNF text (`rag_app/chain/grammar.py`); it is compiled here."""
+    A call's `grammar` may be GBNF text (`rag_app/chain/grammar.py`); it is compiled here.
+
+    `choice_probabilities` reads the model's next-token distribution, which ChatLlamaCpp
+    does not expose (`rag_app/protocols.py`, `ChoiceModel`)."""
 
     _turn: threading.Lock = PrivateAttr(default_factory=threading.Lock)
 
@@ -63,6 +67,41 @@ class SerialChatLlamaCpp(ChatLlamaCpp):
             yield from super()._stream(messages, stop, run_manager, **_compiled(kwargs))
             llama_cpp.llama_synchronize(context)  # the counters are added up on synchronising
             yield _usage_chunk(llama_cpp.llama_perf_context(context), self.client.n_tokens)
+
+    def choice_probabilities(
+        self, messages: list[BaseMessage], choices: Sequence[str]
+    ) -> list[float]:
+        """How likely the reply is to begin with each of `choices` ("yes", "no"), as shares of
+        their total: a verdict with a strength, so its threshold can be calibrated.
+
+        Read from the logits of the reply's first token, caught by a logits processor during
+        a one-token completion. llama-cpp-python's own `logprobs` would need the model loaded
+        with `logits_all`, which keeps every position's logits and slows each answer's prefill.
+        A choice counts as its first token, lower-case and capitalised ("yes", "Yes")."""
+        from llama_cpp import LogitsProcessorList
+
+        options = [
+            sorted({self.client.tokenize(form.encode(), add_bos=False)[0] for form in forms})
+            for forms in ((c, c.capitalize()) for c in choices)
+        ]
+        first: list[np.ndarray] = []
+
+        def record(_: Any, scores: np.ndarray) -> np.ndarray:
+            if not first:
+                first.append(scores.astype(np.float64))
+            return scores
+
+        with self._turn:
+            self.client.create_chat_completion(
+                messages=self._create_message_dicts(messages),
+                max_tokens=1,
+                temperature=0.0,
+                logits_processor=LogitsProcessorList([record]),
+            )
+        logits = first[0]
+        top = max(logits[ids].max() for ids in options)
+        weights = [float(np.exp(logits[ids] - top).sum()) for ids in options]
+        return [w / sum(weights) for w in weights]
 
 
 def _compiled(kwargs: dict[str, Any]) -> dict[str, Any]:

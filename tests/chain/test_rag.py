@@ -23,7 +23,7 @@ def test_invoke_answers_with_checked_citations(ingested: Settings) -> None:
     assert answer.citations[0].source.endswith("garden.md")
     assert answer.citations[0].section == "Gardening Handbook > Watering"
     assert len(answer.contexts) >= 1 and answer.timings["retrieve"] > 0
-    final_prompt = llm.prompts[-1][-1].content
+    final_prompt = llm.prompts[0][-1].content  # the answer's (the responds check's is next)
     assert '<passage n="1">\nGardening Handbook > Watering' in str(final_prompt)
     assert "When do I water the tomatoes?" in str(final_prompt)
 
@@ -63,9 +63,13 @@ async def test_astream_and_astream_events_yield_tokens_under_the_answer_stage(
     events = [event async for event in chain.astream_events(question, version="v2")]
     started = {e["name"]: e for e in events if e["event"] == "on_chain_start"}
     assert {"condense", "expand", "retrieve", "answer"} <= started.keys()
-    tokens = [e["data"]["chunk"].content for e in events if e["event"] == "on_chat_model_stream"]
+    llm_start = next(e for e in events if e["event"] == "on_chat_model_start")  # the answer's
+    tokens = [
+        e["data"]["chunk"].content
+        for e in events
+        if e["event"] == "on_chat_model_stream" and e["run_id"] == llm_start["run_id"]
+    ]
     assert "".join(tokens) == text
-    llm_start = next(e for e in events if e["event"] == "on_chat_model_start")
     assert started["answer"]["run_id"] in llm_start["parent_ids"]  # the LLM runs inside it
     ended = next(e for e in events if e["event"] == "on_chain_end" and e["name"] == "answer")
     assert ended["data"]["output"].complete  # the recorded output is the checked Answer
@@ -215,7 +219,7 @@ def test_instructions_inside_documents_are_not_obeyed(ingested: Settings, docs_d
     answer = build_chain(ingested).invoke("On which day is the tool shed closed?")
     assert any("PWNED" in p.text for p in answer.contexts)  # the attack reached the prompt
     assert "PWNED" not in answer.text.upper()
-    assert "monday" in answer.text.lower()
+    assert "monday" in answer.text.lower(), (answer.withheld, answer.sentences)
 
 
 @pytest.mark.integration

@@ -16,7 +16,6 @@ from eval.answers import (
     cited_sentences,
     config_changes,
     evaluate_answers,
-    parse_verdict,
     summarise,
 )
 from eval.questions import Question
@@ -55,14 +54,6 @@ def test_cited_sentences_keep_markers_with_their_sentence() -> None:
 def test_citation_validity_counts_markers_and_is_nan_without_any() -> None:
     assert citation_validity(3, 1) == 0.75
     assert math.isnan(citation_validity(0, 0))
-
-
-@pytest.mark.parametrize(
-    ("reply", "verdict"),
-    [("Yes.", True), ("no, it does not", False), ("**Yes**", True), ("maybe", None)],
-)
-def test_parse_verdict(reply: str, verdict: bool | None) -> None:
-    assert parse_verdict(reply) is verdict
 
 
 def _scorer(judge: FakeJudge) -> Scorer:

@@ -133,7 +133,7 @@ def test_the_suite_runs_each_case_in_its_own_collection_and_resumes(
     lines_file.write_text(lines[0] + "\n" + lines[1][:40])  # killed while appending case 2
     redo = RecordingLLM(responses=["The help desk opens at 9 am [1]."])
     evaluate_injection(suite, settings, out, llm=redo)
-    assert len(redo.prompts) == 1  # only the torn case was asked again
+    assert len(redo.prompts) == 2  # only the torn case was asked again (answer, responds check)
     assert [json.loads(line)["id"] for line in lines_file.read_text().splitlines()] == [
         "ignore-previous",
         "second",

@@ -93,3 +93,15 @@ def test_the_answer_prompts_fixed_prefix_is_reused_and_reported(
         assert rules_tokens < third.cached_tokens < third.prompt_tokens
     else:
         assert third.cached_tokens < 10
+
+
+@pytest.mark.integration
+def test_choice_probabilities_are_shares_of_the_first_token_and_generate_nothing_more(
+    settings: Settings,
+) -> None:
+    llm = make_chat_model(settings.updated(llm_model="smollm2-135m-instruct"))
+    prompt = [HumanMessage("Is water wet? Reply with one word: yes or no.")]
+    yes, no = llm.choice_probabilities(prompt, ["yes", "no"])  # type: ignore[attr-defined]
+    assert 0 < yes < 1 and yes + no == pytest.approx(1.0)
+    again = llm.choice_probabilities(prompt, ["no", "yes"])  # type: ignore[attr-defined]
+    assert again == pytest.approx([no, yes])  # greedy and order-free
