@@ -8,9 +8,9 @@ each answer shares with its question, the question's names left out. Needs no mo
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
+from eval.answers import latest_records
 from rag_app.chain.support import without_markers
 from rag_app.retrieval.coverage import key_terms
 from rag_app.text import content_words
@@ -23,11 +23,7 @@ def overlaps() -> tuple[list[int], dict[str, tuple[int, str]]]:
     glm: dict[str, tuple[int, str]] = {}
     runs = [p for p in sorted(Path("eval/results").rglob("answers.jsonl")) if "aragog" in str(p)]
     for path in runs:
-        latest: dict[str, dict] = {}
-        with path.open(encoding="utf-8") as lines:
-            for line in lines:
-                record = json.loads(line)
-                latest[record["id"]] = record
+        latest = latest_records(path)
         for record in latest.values():
             if record["abstained"]:
                 continue

@@ -24,12 +24,14 @@ import json
 import platform
 import random
 import statistics
+import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from eval.answers import latest_records
 from rag_app.chain.prompts import PROMPTS_DIR
 from rag_app.chain.responds import ResponseJudge
 from rag_app.chain.support import without_markers
@@ -51,11 +53,7 @@ def shown_answers() -> dict[Pair, str]:
     for path in sorted(Path("eval/results").rglob("answers.jsonl")):
         if "aragog" not in str(path):
             continue
-        latest: dict[str, dict] = {}
-        with path.open(encoding="utf-8") as lines:
-            for line in lines:
-                record = json.loads(line)
-                latest[record["id"]] = record
+        latest = latest_records(path)
         for r in latest.values():
             if r["abstained"] or "GLM" in r["question"] or not r.get("contexts"):
                 continue
@@ -106,7 +104,7 @@ def scored(pairs: list[Pair]) -> dict[str, dict]:
             out.write(json.dumps(row) + "\n")
             out.flush()
             done[row["key"]] = row
-            print(f"  {index + 1}/{len(pairs)} p={row['p']:.3f} {row['seconds']}s", flush=True)
+            print(f"  {index + 1}/{len(pairs)} p={row['p']:.3f}", file=sys.stderr, flush=True)
     return done
 
 
