@@ -120,7 +120,8 @@ def time_answers(parts: Components, queries: list[str]) -> tuple[dict[str, list[
         if "first_token" not in answer.timings:
             abstained += 1
             continue
-        before_llm = total - answer.timings["llm"]
+        # what ran after the LLM's first token: the rest of its answer, then the responds check
+        before_llm = total - answer.timings["llm"] - answer.timings.get("responds", 0.0)
         stages["first LLM token"].append(before_llm + answer.timings["first_token"])
         stages["full answer"].append(total)
     return stages, abstained

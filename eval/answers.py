@@ -326,6 +326,7 @@ def summarise(records: list[Record]) -> dict[str, Any]:
             "first_token": latency(answered, "first_token"),
             "answer": latency(answered, "llm"),
             "retrieve": latency(records, "retrieve"),
+            "responds": latency(records, "responds"),  # the check, after the answer
         },
         "prompt": prompt_sizes(answered),
     }
