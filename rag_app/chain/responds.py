@@ -9,9 +9,9 @@ real answers do (eval/results/conflicts/responds.txt). Whether a reply gives wha
 reading task, so the model reads it: one short prompt with the question and the reply, fenced
 like passages (the reply may carry a document's text).
 
-The verdict is a probability, not a word: the 1.5B model's greedy yes/no refused a third of
+The verdict is a probability, not a word: the 1.5B model's greedy yes/no refused 11 of 37
 real answers (eval/results/responds/README.md), while its probability of "yes" ranks answers
-above replies to another question about the same paper (ROC AUC 0.87), so a calibrated
+above replies to another question about the same paper (ROC AUC 0.82), so a calibrated
 threshold (`min_responds`) keeps nearly all answers. An endpoint, which gives no
 probabilities, is asked for the word, read as 1 or 0.
 """
@@ -21,7 +21,6 @@ from __future__ import annotations
 import re
 
 from langchain_core.language_models import BaseChatModel
-from langchain_core.runnables import RunnableConfig
 
 from rag_app.chain.prompts import chat_prompt, fence
 from rag_app.protocols import ChoiceModel
@@ -41,9 +40,7 @@ class ResponseJudge:
     def __init__(self, llm: BaseChatModel) -> None:
         self.llm = llm
 
-    def score(
-        self, question: str, reply: str, config: RunnableConfig | None = None
-    ) -> float | None:
+    def score(self, question: str, reply: str) -> float | None:
         """The probability of "yes" (1 or 0 from a model that only writes its verdict); None
         when such a model wrote neither word (the caller decides what that means)."""
         prompt = chat_prompt("judge_responds").format_messages(
@@ -51,6 +48,6 @@ class ResponseJudge:
         )
         if isinstance(self.llm, ChoiceModel):
             return self.llm.choice_probabilities(prompt, ["yes", "no"])[0]
-        content = self.llm.invoke(prompt, config).content
+        content = self.llm.invoke(prompt).content
         verdict = parse_verdict(content if isinstance(content, str) else str(content))
         return None if verdict is None else float(verdict)

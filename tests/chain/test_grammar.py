@@ -29,7 +29,7 @@ def test_the_local_backend_decodes_under_the_grammar_an_endpoint_does_not(
     question = {"question": "When do I water the tomatoes?"}
     llm = RecordingLLM(responses=["Water them before 9 am [1]."])
     answer = build_chain(ingested, llm=llm).invoke(question)
-    grammar = llm.calls[0]["grammar"]  # the answer's; the responds check's is next
+    grammar = llm.calls[0]["grammar"]  # the answer's; the responds check's call follows
     assert f'"{len(answer.contexts)}"' in grammar and ingested.abstain_text in grammar
     for settings in (
         ingested.updated(citation_grammar=False),
