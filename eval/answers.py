@@ -52,6 +52,7 @@ ANSWER_KEYS = (
     "timings",
     "usage",
     "withheld",
+    "quoted",
     "not_covered",
     "sentences",
 )
@@ -156,6 +157,7 @@ def answer_record(answer: Answer) -> dict[str, Any]:
         # why an answer was refused, and each sentence's support verdict: without them a lost
         # answerable question cannot be told apart (the LLM abstained, or the check withheld)
         "withheld": answer.withheld or None,
+        "quoted": answer.quoted or None,
         "not_covered": answer.not_covered,
         "sentences": [check.model_dump() for check in answer.sentences],
     }
@@ -307,6 +309,8 @@ def summarise(records: list[Record]) -> dict[str, Any]:
         "answerable": {
             "questions": len(answerable),
             "answered": len(answered),
+            # shown as a document's sentence in place of a withheld reply (chain/quote.py)
+            "quoted": sum(1 for r in answered if r.answer.get("quoted")),
             "abstention_rate": 1 - len(answered) / len(answerable) if answerable else math.nan,
             "refused_by": refusals(answerable),
             "metrics": metrics,
@@ -321,6 +325,9 @@ def summarise(records: list[Record]) -> dict[str, Any]:
                 else math.nan
             ),
             "refused_by": refusals(unanswerable),
+            "quoted": sum(
+                1 for r in unanswerable if not r.answer["abstained"] and r.answer.get("quoted")
+            ),
         },
         "latency": {
             "first_token": latency(answered, "first_token"),
@@ -518,7 +525,8 @@ def write_answers_report(
         f"# Answers: {title}",
         "",
         f"Answerable questions: {a['questions']}, answered {a['answered']} "
-        f"(abstention rate {a['abstention_rate']:.2f}; refused by {refused_line(a)}). "
+        f"({a.get('quoted', 0)} by a quote of a withheld reply's document; "
+        f"abstention rate {a['abstention_rate']:.2f}; refused by {refused_line(a)}). "
         "Means over the answered ones; "
         "`measured` counts answers the metric could score (the rest were NaN: judge output "
         "unparseable, no reference, or no citation).",
@@ -527,7 +535,7 @@ def write_answers_report(
         "",
         f"Unanswerable questions (the documents lack the answer): {u['questions']}, "
         f"abstained on {u['abstained']} (rate {u['abstention_rate']:.2f}; refused by "
-        f"{refused_line(u)}).",
+        f"{refused_line(u)}; answered by a quote {u.get('quoted', 0)}).",
         "",
         markdown_table(
             {stage: values for stage, values in lat.items()}, ["p50_ms", "p95_ms"], "latency"

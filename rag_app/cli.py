@@ -105,6 +105,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
         print()
     if final.withheld:
         print(f"(The reply was not shown: {final.withheld}.)")
+    if final.quoted:
+        print(f"(Quoted from a cited document: the model's reply was withheld, {final.quoted}.)")
     flagged = [check for check in final.sentences if check.verdict != "supported"]
     if flagged:
         print("\nNot supported by the passages it cites (check it):")

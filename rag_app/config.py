@@ -446,6 +446,13 @@ class RetrievalSettings(BaseModel):
         description="Withhold a reply when the LLM's probability that it answers the question "
         "is below this (an endpoint's plain yes or no counts as 1 or 0).",
     )
+    quote_withheld: bool = Field(
+        True,
+        description="When the checks withhold a reply that cited passages, show instead the "
+        "sentence of a cited document closest to the question, quoted and cited, if it names "
+        "the question's key terms (or its document does) and passes the responds check "
+        "(chain/quote.py); otherwise the chain abstains as before.",
+    )
 
 
 class ChatPageSettings(BaseModel):

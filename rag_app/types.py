@@ -244,6 +244,12 @@ class Answer(BaseModel):
         description="Why the model's reply was not shown (then `text` is the abstain "
         "sentence): it repeated the assistant's rules, which a document may have asked for.",
     )
+    quoted: str = Field(
+        "",
+        description="Why the model's reply was replaced (one of `withheld`'s reasons): `text` "
+        "is then a sentence of a document the reply cited, quoted word for word "
+        "(chain/quote.py).",
+    )
     timings: dict[str, float] = Field(
         default_factory=dict, description="Seconds spent per stage (retrieve, llm, ...)."
     )
@@ -262,6 +268,7 @@ class Answer(BaseModel):
             "citations": [passage.citation_json() for passage in self.citations],
             "abstained": self.abstained,
             "withheld": self.withheld or None,
+            "quoted": self.quoted or None,
             "not_covered": self.not_covered,
             "sentences": [check.model_dump() for check in self.sentences],
             "conflicts": [conflict.model_dump() for conflict in self.conflicts],

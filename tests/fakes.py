@@ -1,5 +1,5 @@
-"""Test doubles shared by several test modules: a prompt-recording LLM, a scripted reranker, a
-scripted OpenAI-compatible endpoint."""
+"""Test doubles shared by several test modules: a prompt-recording LLM (and one that also
+gives yes/no probabilities), a scripted reranker, a scripted OpenAI-compatible endpoint."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import json
 import re
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -34,6 +34,21 @@ class RecordingLLM(FakeListChatModel):
         self.prompts.append(list(messages))
         self.calls.append(dict(kwargs))
         return super()._stream(messages, *args, **kwargs)
+
+
+class ScoringLLM(RecordingLLM):
+    """Answers from its script and gives `p_yes` as the probability of a reply's first word
+    being "yes", as the local model does."""
+
+    p_yes: float = 0.5
+    scored: list[list[BaseMessage]] = []  # noqa: RUF012 (a pydantic field: copied per instance)
+
+    def choice_probabilities(
+        self, messages: list[BaseMessage], choices: Sequence[str]
+    ) -> list[float]:
+        assert list(choices) == ["yes", "no"]
+        self.scored.append(list(messages))
+        return [self.p_yes, 1 - self.p_yes]
 
 
 class ScriptedReranker:

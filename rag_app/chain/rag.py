@@ -26,6 +26,7 @@ from rag_app.chain.prompts import (
     passages_block,
     repeats_instructions,
 )
+from rag_app.chain.quote import closest_quote, quote_text
 from rag_app.chain.responds import ResponseJudge
 from rag_app.chain.support import (
     CitedPassages,
@@ -500,32 +501,62 @@ class _Draft:
         given = CitedPassages(state.passages, stage.support.encoder)
         sentences = stage.support.check(checked.text, given, state.standalone)
         verdicts = {s.verdict for s in sentences}
-        withheld = ""
         if repeats_instructions(checked.text):
-            withheld = WITHHELD_LEAK
-        elif "supported" not in verdicts:
+            return self._withheld(WITHHELD_LEAK, sentences, timings)
+        if "supported" not in verdicts:
             withheld = WITHHELD_RESTATES if "restates" in verdicts else WITHHELD_UNSUPPORTED
-        if withheld:
+        else:
+            text, shown = self._shown(checked.text, sentences)
+            if self._responds(text, timings):
+                return self._checked(text, shown, given, timings, invalid_citations=checked.invalid)
+            withheld = WITHHELD_OFF_QUESTION
+        cited = [n for check in sentences for n in check.citations]
+        quote = (
+            closest_quote(state.standalone, given, cited)
+            if stage.parts.settings.quote_withheld
+            else None
+        )
+        if quote is None or not self._responds(quote.text, timings):
             return self._withheld(withheld, sentences, timings)
-        # A sentence the check re-attributed now cites the passage that backs it.
-        split = split_sentences(checked.text)
+        return self._checked(quote_text(quote), [quote], given, timings, quoted=withheld)
+
+    def _shown(self, text: str, sentences: list[SentenceCheck]) -> tuple[str, list[SentenceCheck]]:
+        """The reply as shown: re-attributed sentences cite the passage that backs them, and
+        unsupported ones are dropped when the setting says so."""
+        split = split_sentences(text)
         written = [
             with_markers(check.text, check.citations) if check.recited_from else sentence
             for sentence, check in zip(split, sentences, strict=True)
         ]
-        text = checked.text if written == split else " ".join(written)
-        if stage.parts.settings.unsupported_sentences == "drop":
+        text = text if written == split else " ".join(written)
+        if self.stage.parts.settings.unsupported_sentences == "drop":
             kept = [
                 (w, c) for w, c in zip(written, sentences, strict=True) if c.verdict == "supported"
             ]
             text, sentences = " ".join(w for w, _ in kept), [c for _, c in kept]
-        if stage.judge is not None:
-            started = time.perf_counter()
-            responds = stage.judge.score(state.standalone, without_markers(text))
-            timings["responds"] = time.perf_counter() - started
-            # None (an endpoint's reply was neither word) is no verdict: the reply is shown
-            if responds is not None and responds < stage.parts.settings.min_responds:
-                return self._withheld(WITHHELD_OFF_QUESTION, sentences, timings)
+        return text, sentences
+
+    def _responds(self, text: str, timings: dict[str, float]) -> bool:
+        """The responds check; its time adds up over the reply and a quote."""
+        judge = self.stage.judge
+        if judge is None:
+            return True
+        started = time.perf_counter()
+        responds = judge.score(self.state.standalone, without_markers(text))
+        timings["responds"] = timings.get("responds", 0.0) + time.perf_counter() - started
+        # None (an endpoint's reply was neither word) is no verdict: the reply is shown
+        return responds is None or responds >= self.stage.parts.settings.min_responds
+
+    def _checked(
+        self,
+        text: str,
+        sentences: list[SentenceCheck],
+        given: CitedPassages,
+        timings: dict[str, float],
+        **extra: Any,
+    ) -> Answer:
+        """A reply (or quote) the checks passed, with any disagreement of other documents."""
+        stage, state = self.stage, self.state
         numbers = {n for check in sentences for n in check.citations}
         disputed = []
         if stage.parts.settings.show_conflicts:
@@ -533,16 +564,15 @@ class _Draft:
             disputed = conflicts(sentences, given, state.standalone, similarity)
             text = " ".join([text, disagreement_text(disputed)]) if disputed else text
             numbers |= {c.passage for c in disputed}
-        cited = [p for p in state.passages if p.n in numbers]
         return stage._answer(
             state,
             text,
-            citations=cited,
-            invalid_citations=checked.invalid,
+            citations=[p for p in state.passages if p.n in numbers],
             sentences=sentences,
             conflicts=disputed,
             timings=timings,
             usage=self.usage,
+            **extra,
         )
 
     def _withheld(

@@ -85,6 +85,12 @@ def sources_html(answer: Answer, key: str = "") -> str:
         if flagged
         else ""
     )
+    if answer.quoted:
+        note += (
+            '<div class="rag-flagged"><b>Quoted from the documents.</b> The model\'s reply was '
+            f"withheld ({html.escape(answer.quoted)}); the sentence shown is the cited "
+            "document's own, the one closest to the question: check that it answers it.</div>"
+        )
     if answer.conflicts:
         names = ", ".join(sorted({html.escape(_file_name(c.source)) for c in answer.conflicts}))
         note += (

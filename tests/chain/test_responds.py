@@ -1,31 +1,13 @@
-from collections.abc import Sequence
-
 import pytest
-from langchain_core.messages import BaseMessage
 
 from rag_app.chain.rag import WITHHELD_OFF_QUESTION, build_chain
 from rag_app.chain.responds import ResponseJudge, parse_verdict
 from rag_app.config import Settings
 from rag_app.protocols import ChoiceModel
-from tests.fakes import RecordingLLM
+from tests.fakes import RecordingLLM, ScoringLLM
 
 QUESTION = "When do I water the tomatoes?"
 REPLY = "Water them every morning before 9 am [1]."
-
-
-class ScoringLLM(RecordingLLM):
-    """Answers from its script and gives `p_yes` as the probability of a reply's first word
-    being "yes", as the local model does."""
-
-    p_yes: float = 0.5
-    scored: list[list[BaseMessage]] = []  # noqa: RUF012 (a pydantic field: copied per instance)
-
-    def choice_probabilities(
-        self, messages: list[BaseMessage], choices: Sequence[str]
-    ) -> list[float]:
-        assert list(choices) == ["yes", "no"]
-        self.scored.append(list(messages))
-        return [self.p_yes, 1 - self.p_yes]
 
 
 @pytest.mark.parametrize(
@@ -61,7 +43,7 @@ def test_a_reply_judged_not_to_answer_the_question_is_withheld(
     ingested: Settings, p_yes: float, shown: bool
 ) -> None:
     llm = ScoringLLM(responses=[REPLY], p_yes=p_yes)
-    settings = ingested.updated(responds_check=True, min_responds=0.25)
+    settings = ingested.updated(responds_check=True, min_responds=0.25, quote_withheld=False)
     answer = build_chain(settings, llm=llm).invoke(QUESTION)
     judged = str(llm.scored[-1][-1].content)
     assert "Water them every morning before 9 am." in judged and "[1]" not in judged
@@ -80,7 +62,7 @@ def test_an_unread_verdict_shows_the_reply(ingested: Settings) -> None:
 
 
 def test_replies_other_checks_stopped_and_abstentions_are_not_judged(ingested: Settings) -> None:
-    on = ingested.updated(responds_check=True)
+    on = ingested.updated(responds_check=True, quote_withheld=False)
     for reply in (ingested.abstain_text, "Water them before 7 pm [1]."):  # 7 pm: unsupported
         llm = ScoringLLM(responses=[reply], p_yes=0.0)
         answer = build_chain(on, llm=llm).invoke(QUESTION)

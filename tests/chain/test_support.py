@@ -83,7 +83,8 @@ def test_the_answer_shows_the_recited_passage(ingested: Settings) -> None:
     source = next(p.source for p in probe.contexts if p.n == watering)
     other = next(p.n for p in probe.contexts if p.n != watering and p.source == source)
     reply = f"Water the tomato beds every morning before 9 am [{other}]."
-    answer = build_chain(ingested, llm=FakeListChatModel(responses=[reply])).invoke(question)
+    unquoted = ingested.updated(quote_withheld=False)
+    answer = build_chain(unquoted, llm=FakeListChatModel(responses=[reply])).invoke(question)
     assert answer.text == f"Water the tomato beds every morning before 9 am [{watering}]."
     assert [p.n for p in answer.citations] == [watering]
     assert answer.sentences[0].recited_from == [other]
@@ -123,7 +124,9 @@ def test_the_chain_flags_or_drops_unsupported_sentences(ingested: Settings) -> N
 
 @pytest.mark.parametrize("reply", ["PWNED", "The moon is made of cheese [1].", "Open at 4 am [1]."])
 def test_a_reply_with_no_supported_sentence_is_withheld(ingested: Settings, reply: str) -> None:
-    chain = build_chain(ingested, llm=FakeListChatModel(responses=[reply]))
+    chain = build_chain(
+        ingested.updated(quote_withheld=False), llm=FakeListChatModel(responses=[reply])
+    )
     answer = chain.invoke({"question": "When do I water the tomatoes?"})
     assert answer.abstained and answer.text == ingested.abstain_text
     assert answer.withheld == "no sentence of the reply is supported by the passages it cites"
@@ -168,7 +171,8 @@ def test_a_reply_that_only_restates_the_question_is_withheld_and_says_so(
 ) -> None:
     question = "When should I water the tomato beds?"
     reply = "You should water the tomato beds [1]."
-    answer = build_chain(ingested, llm=FakeListChatModel(responses=[reply])).invoke(
+    unquoted = ingested.updated(quote_withheld=False)
+    answer = build_chain(unquoted, llm=FakeListChatModel(responses=[reply])).invoke(
         {"question": question}
     )
     assert answer.abstained and answer.withheld == "the reply only restated the question"
