@@ -42,6 +42,23 @@ def test_abstention_and_uncited_answers_are_explained_not_errors() -> None:
     assert "was not shown" in withheld and "a &lt;why&gt;" in withheld
 
 
+def test_a_quote_in_place_of_a_withheld_reply_says_whose_words_it_is() -> None:
+    quote = SentenceCheck(text="Closed on Mondays.", citations=[2], verdict="supported")
+    answer = Answer(
+        question="q",
+        text='"Closed on Mondays." [2]',
+        citations=[PASSAGE],
+        sentences=[quote],
+        quoted="the reply only restated <the question>",
+    )
+    shown = sources_html(answer)
+    assert "Quoted from the documents" in shown and "restated &lt;the question&gt;" in shown
+    assert '<details class="rag-source" data-n="2">' in shown  # its source is listed as usual
+    assert marked_answer(answer) == answer.text  # a quote is backed: nothing to mark
+    plain = sources_html(answer.model_copy(update={"quoted": ""}))
+    assert "Quoted from the documents" not in plain
+
+
 def test_timings_are_shown_under_the_sources() -> None:
     answer = Answer(question="q", text="x [2]", citations=[PASSAGE], timings={"first_token": 1.25})
     assert "first token 1.2 s" in sources_html(answer)
