@@ -16,8 +16,8 @@ The quote is held to more than the reply was, because no model chose it:
   other one is in the sentence or there too. To "How does GLM-130B address ethical concerns?"
   a red-teaming paper that used GLM-130B as a baseline offers "We deploy two SOTA LLMs as
   baselines, InstructGPT and GLM (130b) …": it names GLM-130B, but the paper is not about it;
-- it has at least `MIN_WORDS` words, is not a title or caption (most words capitalised:
-  PDF page headers repeat the paper's title), and says more than the question (`restates`).
+- it is prose of at least `MIN_WORDS` words (no title, caption, Markdown heading, table row,
+  link or code; a list item counts alone) and says more than the question (`restates`).
   Where the passage was cut inside it, the quote shows "…" there;
 - it is the one closest in meaning to the question (bi-encoder cosine, ties to the earlier
   passage and sentence), and the caller asks the responds check of it as of any reply.
