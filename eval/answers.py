@@ -309,8 +309,7 @@ def summarise(records: list[Record]) -> dict[str, Any]:
         "answerable": {
             "questions": len(answerable),
             "answered": len(answered),
-            # shown as a document's sentence in place of a withheld reply (chain/quote.py)
-            "quoted": sum(1 for r in answered if r.answer.get("quoted")),
+            "quoted": quoted(answerable),
             "abstention_rate": 1 - len(answered) / len(answerable) if answerable else math.nan,
             "refused_by": refusals(answerable),
             "metrics": metrics,
@@ -325,9 +324,7 @@ def summarise(records: list[Record]) -> dict[str, Any]:
                 else math.nan
             ),
             "refused_by": refusals(unanswerable),
-            "quoted": sum(
-                1 for r in unanswerable if not r.answer["abstained"] and r.answer.get("quoted")
-            ),
+            "quoted": quoted(unanswerable),
         },
         "latency": {
             "first_token": latency(answered, "first_token"),
@@ -348,6 +345,12 @@ def refusal(record: Record) -> str:
     if answer.get("withheld"):
         return "withheld"
     return "llm" if answer.get("usage") else "gate"
+
+
+def quoted(records: list[Record]) -> int:
+    """Answers that are a document's sentence shown in place of a withheld reply
+    (chain/quote.py); a quote is never an abstention."""
+    return sum(1 for record in records if record.answer.get("quoted"))
 
 
 def refusals(records: list[Record]) -> dict[str, int]:
@@ -525,7 +528,7 @@ def write_answers_report(
         f"# Answers: {title}",
         "",
         f"Answerable questions: {a['questions']}, answered {a['answered']} "
-        f"({a.get('quoted', 0)} by a quote of a withheld reply's document; "
+        f"({a['quoted']} by a quote of a withheld reply's document; "
         f"abstention rate {a['abstention_rate']:.2f}; refused by {refused_line(a)}). "
         "Means over the answered ones; "
         "`measured` counts answers the metric could score (the rest were NaN: judge output "
@@ -535,7 +538,7 @@ def write_answers_report(
         "",
         f"Unanswerable questions (the documents lack the answer): {u['questions']}, "
         f"abstained on {u['abstained']} (rate {u['abstention_rate']:.2f}; refused by "
-        f"{refused_line(u)}; answered by a quote {u.get('quoted', 0)}).",
+        f"{refused_line(u)}; answered by a quote {u['quoted']}).",
         "",
         markdown_table(
             {stage: values for stage, values in lat.items()}, ["p50_ms", "p95_ms"], "latency"
