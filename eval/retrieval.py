@@ -14,11 +14,13 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
+from eval.expansions import QueryExpansion, expand_queries
 from eval.report import markdown_table, percentile_ms, provenance, quality_vs_latency_plot
 from eval.report import write_json as _write_json
 from rag_app.beir import BeirDataset, doc_filename, doc_id_of, load_beir, load_beir_queries
+from rag_app.chain.expand import Expansion
 from rag_app.config import Fusion, Settings
 from rag_app.errors import InvalidInput, UserError
 from rag_app.protocols import Reranker
@@ -37,24 +39,31 @@ METRICS = ("ndcg@10", "recall@5", "recall@10", "recall@50", "recall@100", "mrr@1
 class ConfigSpec:
     mode: Fusion
     rerank: bool = False
+    expansion: Expansion | None = None
+    """Queries the LLM adds before search (`query_expansion`), fused with the question's."""
 
     @property
     def name(self) -> str:
-        """The name reports and `--configs` use: bm25, dense, hybrid-rrf, hybrid-alpha+rerank."""
+        """The name reports and `--configs` use: bm25, dense+hyde, hybrid-alpha+multi+rerank."""
         base = {Fusion.SPARSE: "bm25", Fusion.DENSE: "dense"}.get(self.mode, f"hybrid-{self.mode}")
+        base += f"+{self.expansion}" if self.expansion else ""
         return f"{base}+rerank" if self.rerank else base
 
 
+# What a run without --configs measures: no config that needs the LLM, so it stays fast.
+DEFAULT_CONFIGS: tuple[ConfigSpec, ...] = (
+    ConfigSpec(Fusion.SPARSE),
+    ConfigSpec(Fusion.DENSE),
+    ConfigSpec(Fusion.RRF),
+    ConfigSpec(Fusion.ALPHA),
+    ConfigSpec(Fusion.RRF, rerank=True),
+    ConfigSpec(Fusion.ALPHA, rerank=True),
+)
 CONFIGS: dict[str, ConfigSpec] = {
     spec.name: spec
-    for spec in (
-        ConfigSpec(Fusion.SPARSE),
-        ConfigSpec(Fusion.DENSE),
-        ConfigSpec(Fusion.RRF),
-        ConfigSpec(Fusion.ALPHA),
-        ConfigSpec(Fusion.RRF, rerank=True),
-        ConfigSpec(Fusion.ALPHA, rerank=True),
-    )
+    for expansion in (None, *get_args(Expansion))
+    for base in DEFAULT_CONFIGS
+    for spec in [ConfigSpec(base.mode, base.rerank, expansion)]
 }
 
 
@@ -271,25 +280,28 @@ def run_config(
     keep: int,
     progress: bool = False,
     desc: str = "",
+    expansions: Mapping[str, QueryExpansion] | None = None,
 ) -> ConfigRun:
-    """Each query through the chat's retrieval pipeline, `keep` deep, timed end to end."""
+    """Each query through the chat's retrieval pipeline, `keep` deep, timed end to end: with
+    `expansions`, the LLM's time to write a query's expansions is part of its latency."""
     run = ConfigRun({}, [])
     for qid, text in _progress(list(queries.items()), desc, progress):
+        expanded = expansions.get(qid) if expansions else None
         started = time.perf_counter()
-        found = pipeline.run(text, keep=keep)
-        run.seconds.append(time.perf_counter() - started)
+        found = pipeline.run(text, expanded.expansions if expanded else (), keep=keep)
+        run.seconds.append(time.perf_counter() - started + (expanded.seconds if expanded else 0))
         run.ranked[qid] = collection.rank_documents([h.chunk.id for h in found.hits])
         run.refused.append(not found.gate.confident)
     return run
 
 
-def rerank_gain(
-    reranked: ConfigRun, base: ConfigRun, qrels: Mapping[str, Mapping[str, int]]
+def paired_gain(
+    config: ConfigRun, base: ConfigRun, qrels: Mapping[str, Mapping[str, int]]
 ) -> dict[str, float]:
-    """nDCG@10 of a "+rerank" config minus that of the same config without rerank, with a
-    paired bootstrap 95 % interval over the queries: whether the reranker's gain is more than
-    the luck of which queries were asked."""
-    a, b = (per_query(run.ranked, qrels, "ndcg@10") for run in (reranked, base))
+    """nDCG@10 of a config minus that of the same config without its last stage (rerank,
+    query expansion), with a paired bootstrap 95 % interval over the queries: whether the
+    stage's gain is more than the luck of which queries were asked."""
+    a, b = (per_query(run.ranked, qrels, "ndcg@10") for run in (config, base))
     low, high = paired_bootstrap_interval([a[q] for q in a], [b[q] for q in a])
     return {
         "ndcg@10": sum(a.values()) / len(a) - sum(b.values()) / len(b),
@@ -441,7 +453,7 @@ def evaluate_retrieval(
     (`rag questions generate` writes one), over collections as the user ingested them (None:
     the configured one). Nothing is ingested, and fusion keeps its configured values: every
     question is reported, none is left to tune on."""
-    configs = list(CONFIGS) if configs is None else configs
+    configs = [spec.name for spec in DEFAULT_CONFIGS] if configs is None else configs
     unknown = [c for c in configs if c not in CONFIGS]
     if unknown:
         raise InvalidInput(f"unknown retrieval config(s) {unknown}; choose from {list(CONFIGS)}")
@@ -472,9 +484,24 @@ def evaluate_retrieval(
         else:
             raise InvalidInput("give a BEIR dataset folder or a question file")
         queries = dict(list(queries.items())[:limit]) if limit else queries
+        expansions = {
+            kind: expand_queries(
+                queries, kind, settings, out / f"expansions-{kind}.jsonl" if out else None, progress
+            )
+            for kind in dict.fromkeys(CONFIGS[c].expansion for c in configs)
+            if kind is not None
+        }
         for name, collection in opened:
             variant = _evaluate_collection(
-                collection, dataset, configs, queries, tune_split, tune_limit, grid, progress
+                collection,
+                dataset,
+                configs,
+                queries,
+                tune_split,
+                tune_limit,
+                grid,
+                progress,
+                expansions,
             )
             label = "" if len(names) == 1 else f" [{name}]"
             results.update({f"{c}{label}": m for c, m in variant.pop("configs").items()})
@@ -510,6 +537,7 @@ def _evaluate_collection(
     tune_limit: int | None,
     grid: TuningGrid | None,
     progress: bool,
+    expansions: Mapping[Expansion, Mapping[str, QueryExpansion]],
 ) -> dict[str, Any]:
     settings = collection.settings
     ingest = collection.prepare(progress)
@@ -534,12 +562,18 @@ def _evaluate_collection(
             continue
         reranking = reranker if spec.rerank else None
         pipeline = collection.pipeline(spec.mode, n, tuning, reranking, depth)
-        runs[name] = run_config(collection, pipeline, queries, n, progress, f"{name} ")
+        expanded = expansions[spec.expansion] if spec.expansion else None
+        runs[name] = run_config(collection, pipeline, queries, n, progress, f"{name} ", expanded)
         results[name] = runs[name].metrics(collection.qrels)
     for name, run in runs.items():
-        base = ConfigSpec(CONFIGS[name].mode).name
-        if CONFIGS[name].rerank and base in runs:
-            results[name]["rerank_gain"] = rerank_gain(run, runs[base], collection.qrels)
+        spec = CONFIGS[name]
+        bases = {
+            "rerank_gain": ConfigSpec(spec.mode, expansion=spec.expansion) if spec.rerank else None,
+            "expansion_gain": ConfigSpec(spec.mode, spec.rerank) if spec.expansion else None,
+        }
+        for key, base in bases.items():
+            if base is not None and base.name in runs:
+                results[name][key] = paired_gain(run, runs[base.name], collection.qrels)
     return {
         "models": {"embedding": collection.store.embedding_model, "reranker": reranker_note},
         "settings": {
@@ -608,18 +642,19 @@ def write_retrieval_report(report: Mapping[str, Any], out: Path) -> None:
     ]
     for name, reason in report["skipped"].items():
         lines.append(f"- `{name}`: {reason}")
-    gains = {name: m["rerank_gain"] for name, m in configs.items() if "rerank_gain" in m}
-    if gains:
-        lines += [
-            "",
-            "Rerank gain in nDCG@10 over the same config without rerank (paired "
-            "bootstrap 95 % interval over the queries):",
-            "",
-        ]
-        lines += [
-            f"- `{name}`: {g['ndcg@10']:+.4f} [{g['low']:+.4f}, {g['high']:+.4f}]"
-            for name, g in gains.items()
-        ]
+    for key, stage in (("rerank_gain", "rerank"), ("expansion_gain", "query expansion")):
+        gains = {name: m[key] for name, m in configs.items() if key in m}
+        if gains:
+            lines += [
+                "",
+                f"Gain of {stage} in nDCG@10 over the same config without it (paired "
+                "bootstrap 95 % interval over the queries):",
+                "",
+            ]
+            lines += [
+                f"- `{name}`: {g['ndcg@10']:+.4f} [{g['low']:+.4f}, {g['high']:+.4f}]"
+                for name, g in gains.items()
+            ]
     for name, variant in report["collections"].items():
         s, tuning = variant["settings"], variant["tuning"]
         lines += ["", f"Collection `{name}`: embedding model `{variant['models']['embedding']}`;"]

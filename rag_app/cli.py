@@ -709,7 +709,9 @@ def _parser() -> argparse.ArgumentParser:
         "--configs",
         metavar="A,B",
         help="comma-separated: bm25, dense, hybrid-rrf, hybrid-alpha, hybrid-rrf+rerank, "
-        "hybrid-alpha+rerank (default: all)",
+        "hybrid-alpha+rerank (default: these six); +hyde or +multi after the fusion name "
+        "(dense+hyde, hybrid-alpha+multi+rerank) adds the LLM's query expansion, each "
+        "query's kept in --out so a rerun resumes",
     )
     retrieval.add_argument("--split", default="test", help="qrels split to report (default test)")
     retrieval.add_argument(

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from rag_app.chain.citations import clean_citations
 from rag_app.chain.conflicts import conflicts, disagreement_text
+from rag_app.chain.expand import write_expansions
 from rag_app.chain.grammar import citation_grammar
 from rag_app.chain.prompts import (
     answer_prompt,
@@ -250,18 +251,9 @@ def expand_stage(parts: Components) -> Runnable[ChainState, ChainState]:
         if s.query_expansion == "none":
             return state
         started = time.perf_counter()
-        if s.query_expansion == "hyde":
-            prompt = chat_prompt("hyde").format_messages(question=state.standalone)
-        else:
-            prompt = chat_prompt("multi_query").format_messages(
-                question=state.standalone, count=s.multi_query_count
-            )
-        reply = _text(parts.llm.invoke(prompt, config)).strip()
-        if s.query_expansion == "hyde":
-            expansions = [reply] if reply else []
-        else:
-            lines = (line.strip(" -*0123456789.)\t") for line in reply.splitlines())
-            expansions = [q for q in lines if q][: s.multi_query_count]
+        expansions = write_expansions(
+            parts.llm, state.standalone, s.query_expansion, s.multi_query_count, config
+        )
         return state.model_copy(
             update={
                 "expansions": expansions,

@@ -10,12 +10,13 @@ from eval.retrieval import (
     ConfigRun,
     TuningGrid,
     evaluate_retrieval,
-    rerank_gain,
+    paired_gain,
     tune_bm25,
     tune_fusion,
 )
 from rag_app.config import Settings
 from rag_app.retrieval.rerank import tuned_reranker_dir
+from tests.fakes import RecordingLLM
 
 TINY = Path(__file__).parents[1] / "fixtures" / "beir-tiny"
 
@@ -137,14 +138,50 @@ def test_rerank_configs_use_the_collections_tuned_cross_encoder(settings: Settin
     assert gain["low"] <= gain["ndcg@10"] <= gain["high"]
 
 
-def test_rerank_gain_is_paired_over_the_same_queries() -> None:
+def test_gain_is_paired_over_the_same_queries() -> None:
     qrels = {"q1": {"d1": 1}, "q2": {"d2": 1}}
     base = ConfigRun({"q1": ["d9", "d1"], "q2": ["d2"]}, [0.0, 0.0])
     better = ConfigRun({"q1": ["d1", "d9"], "q2": ["d2"]}, [0.0, 0.0])
-    gain = rerank_gain(better, base, qrels)
+    gain = paired_gain(better, base, qrels)
     # q1 goes from 1/log2(3) to 1, q2 stays at 1: the mean gains half of q1's
     assert gain["ndcg@10"] == pytest.approx((1 - 1 / math.log2(3)) / 2)
     assert gain["low"] == pytest.approx(0.0) and gain["high"] == pytest.approx(1 - 1 / math.log2(3))
+
+
+def test_hyde_configs_search_the_llms_passage_and_report_its_paired_gain(
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A query none of whose words is in the corpus: keyword search finds nothing, the
+    # hypothetical passage finds its document.
+    dataset = tmp_path / "riddle"
+    (dataset / "qrels").mkdir(parents=True)
+    (dataset / "corpus.jsonl").write_text((TINY / "corpus.jsonl").read_text())
+    (dataset / "queries.jsonl").write_text('{"_id": "r1", "text": "xyzzy plugh"}\n')
+    (dataset / "qrels" / "test.tsv").write_text("query-id\tcorpus-id\tscore\nr1\td1\t1\n")
+    llm = RecordingLLM(responses=["The garden shed is closed on Mondays."])
+    monkeypatch.setattr("rag_app.models.llm.make_chat_model", lambda s: llm)
+    out = tmp_path / "out"
+
+    report = evaluate_retrieval(dataset, settings, configs=["bm25", "bm25+hyde"], out=out)
+
+    assert report["configs"]["bm25"]["ndcg@10"] == 0.0
+    assert report["configs"]["bm25+hyde"]["ndcg@10"] == 1.0
+    assert report["configs"]["bm25+hyde"]["expansion_gain"]["ndcg@10"] == 1.0
+    assert "xyzzy plugh" in str(llm.prompts[0][0].content)
+    kept = json.loads((out / "expansions-hyde.jsonl").read_text())
+    assert kept["expansions"] == ["The garden shed is closed on Mondays."]
+    assert "Gain of query expansion" in (out / "results.md").read_text()
+
+
+def test_a_run_without_configs_calls_no_llm(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(settings: Settings) -> None:
+        raise AssertionError("a default config loaded the LLM")
+
+    monkeypatch.setattr("rag_app.models.llm.make_chat_model", refuse)
+    report = evaluate_retrieval(TINY, settings, tune_split=None)
+    assert not any("+hyde" in c or "+multi" in c for c in [*report["configs"], *report["skipped"]])
 
 
 def test_collections_are_compared_side_by_side(settings: Settings, tmp_path: Path) -> None:
