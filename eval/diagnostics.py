@@ -77,7 +77,8 @@ def write_report(out: Path, report: dict[str, Any], lines: list[str]) -> None:
     lines = [
         *lines,
         "",
-        f"Machine {report['machine']}; commit {report['git_commit']}, {report['date']}, "
+        f'Machine {report["machine"]}, "{report.get("cpu", "")}"; '
+        f"commit {report['git_commit']}, {report['date']}, "
         f"wall time {report['wall_seconds']} s.",
         "",
     ]

@@ -676,6 +676,7 @@ def write_retrieval_report(report: Mapping[str, Any], out: Path) -> None:
         f"Each query fetches {'/'.join(map(str, sorted(chunks)))} chunks (enough for 100 "
         "distinct documents); latency is per query, retrieval plus rerank, on this machine: "
         + str(report["machine"])
+        + (f', "{report["cpu"]}"' if report.get("cpu") else "")
         + ".",
         f"Commit {report['git_commit']}, {report['date']}, wall time {report['wall_seconds']} s.",
         "",

@@ -10,6 +10,7 @@ expansion are fused with RRF (`retrieval/pipeline.py`).
 
 from __future__ import annotations
 
+import re
 from typing import Literal
 
 from langchain_core.language_models import BaseChatModel
@@ -18,6 +19,10 @@ from langchain_core.runnables import RunnableConfig
 from rag_app.chain.prompts import chat_prompt
 
 Expansion = Literal["hyde", "multi"]
+# A list mark the model may put before each paraphrase ("1.", "2)", "-", "*"), and only that:
+# stripping digits from both ends took "0-" from "0-dimensional biomaterials" and the year
+# from "… in 2000" (seen on SciFact).
+_LIST_MARK = re.compile(r"^\s*(?:[-*+•]|\d{1,2}[.)])\s+")
 
 
 def write_expansions(
@@ -37,5 +42,5 @@ def write_expansions(
     reply = (content if isinstance(content, str) else str(content)).strip()
     if kind == "hyde":
         return [reply] if reply else []
-    lines = (line.strip(" -*0123456789.)\t") for line in reply.splitlines())
+    lines = (_LIST_MARK.sub("", line).strip() for line in reply.splitlines())
     return [q for q in lines if q][:count]
