@@ -16,8 +16,8 @@ The quote is held to more than the reply was, because no model chose it:
   other one is in the sentence or there too. To "How does GLM-130B address ethical concerns?"
   a red-teaming paper that used GLM-130B as a baseline offers "We deploy two SOTA LLMs as
   baselines, InstructGPT and GLM (130b) …": it names GLM-130B, but the paper is not about it;
-- it is prose of at least `MIN_WORDS` words (no title, caption, Markdown heading, table row,
-  link or code; a list item counts alone) and says more than the question (`restates`).
+- it is prose of at least `MIN_WORDS` words (no question, title, caption, Markdown heading,
+  table row, link or code; a list item counts alone) and says more than the question (`restates`).
   Where the passage was cut inside it, the quote shows "…" there;
 - it is the one closest in meaning to the question (bi-encoder cosine, ties to the earlier
   passage and sentence), and the caller asks the responds check of it as of any reply.
@@ -43,9 +43,13 @@ _REFERENCE = re.compile(r"\[(\d+(?:\s*[,–-]\s*\d+)*)\]")
 
 
 def _prose(piece: str) -> bool:
-    """Whether `piece` reads as a sentence of prose: not a title or caption (most words
-    capitalised: PDF page headers repeat the paper's title), a Markdown heading, table row,
-    link ("see [Answers are slow](#…)" points, it does not answer) or code."""
+    """Whether `piece` reads as a sentence of prose that tells: not a question (papers head
+    sections with them, "Does PAL work with LMs of natural language?", and the responds check
+    let that one through as an answer to whether PAL works with them), a title or caption
+    (most words capitalised: PDF page headers repeat the paper's title), a Markdown heading,
+    table row, link ("see [Answers are slow](#…)" points, it does not answer) or code."""
+    if piece.rstrip(" \"'”’").endswith("?"):
+        return False
     words = [w for w in piece.split() if w[:1].isalpha()]
     if sum(w[:1].isupper() for w in words) > TITLE_SHARE * len(words):
         return False

@@ -74,6 +74,7 @@ def test_the_quoted_document_must_be_about_a_key_term_of_the_question() -> None:
         "water(tomatoes=True, when=[morning]); schedule(beds={all}) now",  # code
         "Water the tomatoes.",  # too short to stand alone
         "I water the tomatoes when?",  # says nothing the question did not
+        "Should the tomatoes be watered every single morning in summer?",  # asks, not tells
     ],
 )
 def test_only_prose_that_says_more_than_the_question_is_quoted(text: str) -> None:
