@@ -9,12 +9,15 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import rag_app  # noqa: F401  (closes network paths before any library loads)
 from rag_app.errors import UserError
+
+if TYPE_CHECKING:
+    from rag_app.types import Passage
 
 
 class CliError(UserError):
@@ -68,8 +71,8 @@ def _calibrate(args: argparse.Namespace) -> bool:
     return True
 
 
-def _sources_lines(answer: Any) -> list[str]:
-    return [f"[{c.n}] {c.heading} — {c.source}" for c in answer.citations]
+def _sources_lines(passages: Iterable[Passage]) -> list[str]:
+    return [f"[{c.n}] {c.heading} — {c.source}" for c in passages]
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
@@ -105,6 +108,9 @@ def cmd_ask(args: argparse.Namespace) -> int:
         print()
     if final.withheld:
         print(f"(The reply was not shown: {final.withheld}.)")
+        if final.contexts:
+            print("\nPassages it read (the answer may be in them):")
+            print("\n".join(_sources_lines(final.contexts)))
     if final.quoted:
         print(f"(Quoted from a cited document: the model's reply was withheld, {final.quoted}.)")
     flagged = [check for check in final.sentences if check.verdict != "supported"]
@@ -113,7 +119,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
         print("\n".join(f"  - {check.text} ({check.verdict})" for check in flagged))
     if final.citations:
         print("\nSources:")
-        print("\n".join(_sources_lines(final)))
+        print("\n".join(_sources_lines(final.citations)))
     return 0
 
 

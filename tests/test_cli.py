@@ -98,6 +98,32 @@ def test_bad_arguments_exit_non_zero(capsys: pytest.CaptureFixture[str]) -> None
     assert exit_info.value.code == 2
 
 
+def test_ask_lists_the_passages_read_when_the_reply_is_withheld(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from rag_app.types import Answer, Passage
+
+    read = Passage(n=1, text="Closed on Mondays.", source="/d/shed.md", title="Shed")
+    withheld = Answer(
+        question="q",
+        text="No.",
+        abstained=True,
+        withheld="it restated the question",
+        contexts=[read],
+    )
+
+    class Chain:
+        def stream(self, question: object) -> list[Answer]:
+            return [withheld]
+
+    monkeypatch.setattr("rag_app.chain.rag.build_chain", lambda settings: Chain())
+    assert main(["ask", "When is the shed closed?"]) == 0
+    out = capsys.readouterr().out
+    assert "The reply was not shown: it restated the question" in out
+    assert "Passages it read (the answer may be in them):\n[1] Shed — /d/shed.md" in out
+    assert "Sources:" not in out  # read, not cited
+
+
 @pytest.mark.integration
 def test_ask_json_end_to_end_with_the_tiny_llm(docs_dir: Path, rag_home: Path) -> None:
     import os

@@ -35,7 +35,7 @@ def cite_button(key: str, n: int) -> str:
     )
 
 
-def _source_item(passage: Passage, key: str) -> str:
+def _source_item(passage: Passage, key: str = "") -> str:
     title = passage.title or _file_name(passage.source)
     section = passage.section or ""
     if section.startswith(title):  # heading paths usually start with the document title
@@ -58,9 +58,18 @@ def sources_html(answer: Answer, key: str = "") -> str:
     """The cited passages, each expandable to its text; an abstention says why there are none.
     With the answer's `key` among the session's cited answers, each `[n]` opens its source."""
     if answer.withheld:
+        # The model read passages and its reply failed the checks: the answer may well be in
+        # them (a 1.5B model often misses what its passage says), so they are listed to read,
+        # not cited: no reply vouches for them.
+        read = (
+            '<div class="rag-read">The passages it read are below: the answer may be in '
+            "them.</div>" + "".join(_source_item(p) for p in answer.contexts)
+            if answer.contexts
+            else ""
+        )
         return (
             '<div class="rag-abstained"><b>The reply was not shown:</b> '
-            f"{html.escape(answer.withheld)}, so it is not given as an answer.</div>"
+            f"{html.escape(answer.withheld)}, so it is not given as an answer.</div>{read}"
         )
     if answer.abstained:
         return (

@@ -40,6 +40,23 @@ def test_abstention_and_uncited_answers_are_explained_not_errors() -> None:
     assert "rag-uncited" in uncited and "rag-source" not in uncited
     withheld = sources_html(Answer(question="q", text="no", abstained=True, withheld="a <why>"))
     assert "was not shown" in withheld and "a &lt;why&gt;" in withheld
+    assert "rag-source" not in withheld  # nothing was read: nothing to list
+
+
+def test_a_withheld_reply_lists_the_passages_read_for_the_user_to_check() -> None:
+    answer = Answer(
+        question="q",
+        text="no",
+        abstained=True,
+        withheld="it restated the question",
+        contexts=[PASSAGE],
+    )
+    shown = sources_html(answer)
+    assert "was not shown" in shown and "the answer may be in them" in shown
+    assert '<details class="rag-source" data-n="2">' in shown
+    assert "Closed on &lt;Mondays&gt;" in shown and "rag-cite" not in shown  # read, not cited
+    gated = sources_html(answer.model_copy(update={"withheld": ""}))
+    assert "rag-source" not in gated  # retrieval found nothing relevant: none is listed
 
 
 def test_a_quote_in_place_of_a_withheld_reply_says_whose_words_it_is() -> None:
