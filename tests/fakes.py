@@ -16,7 +16,7 @@ import numpy as np
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 from langchain_core.messages import BaseMessage
 
-from rag_app.types import ScoredChunk
+from rag_app.types import Answer, Passage, ScoredChunk
 
 
 class RecordingLLM(FakeListChatModel):
@@ -196,3 +196,14 @@ class HashingEmbedder:
 
     def _bucket(self, word: str) -> int:
         return int(hashlib.blake2b(word.encode(), digest_size=4).hexdigest(), 16) % self._dimension
+
+
+def withheld_answer(*read: Passage) -> Answer:
+    """An abstention in place of a reply the checks stopped, after reading `read`."""
+    return Answer(
+        question="q",
+        text="The documents do not answer this.",
+        abstained=True,
+        withheld="it restated the question",
+        contexts=list(read),
+    )

@@ -102,14 +102,10 @@ def test_ask_lists_the_passages_read_when_the_reply_is_withheld(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from rag_app.types import Answer, Passage
+    from tests.fakes import withheld_answer
 
-    read = Passage(n=1, text="Closed on Mondays.", source="/d/shed.md", title="Shed")
-    withheld = Answer(
-        question="q",
-        text="No.",
-        abstained=True,
-        withheld="it restated the question",
-        contexts=[read],
+    withheld = withheld_answer(
+        Passage(n=1, text="Closed on Mondays.", source="/d/shed.md", title="Shed")
     )
 
     class Chain:

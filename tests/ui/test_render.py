@@ -7,6 +7,7 @@ from rag_app.ui.render import (
     notice_html,
     sources_html,
 )
+from tests.fakes import withheld_answer
 
 PASSAGE = Passage(
     n=2,
@@ -44,13 +45,7 @@ def test_abstention_and_uncited_answers_are_explained_not_errors() -> None:
 
 
 def test_a_withheld_reply_lists_the_passages_read_for_the_user_to_check() -> None:
-    answer = Answer(
-        question="q",
-        text="no",
-        abstained=True,
-        withheld="it restated the question",
-        contexts=[PASSAGE],
-    )
+    answer = withheld_answer(PASSAGE)
     shown = sources_html(answer)
     assert "was not shown" in shown and "the answer may be in them" in shown
     assert '<details class="rag-source" data-n="2">' in shown

@@ -16,12 +16,8 @@ import json
 import sys
 from pathlib import Path
 
-from eval.answers import latest_records
-from eval.results.quote.replay import passages
-from rag_app.chain.quote import closest_quote
-from rag_app.chain.rag import WITHHELD_LEAK
+from eval.results.quote.replay import replayed
 from rag_app.chain.responds import ResponseJudge
-from rag_app.chain.support import CitedPassages
 from rag_app.config import get_settings
 from rag_app.models.embeddings import get_embedder
 from rag_app.models.llm import make_chat_model
@@ -48,30 +44,21 @@ def main() -> None:
     encoder = get_embedder(settings.embedding_model)
     judge = ResponseJudge(make_chat_model(settings))
     rows: dict[tuple[str, str], dict] = {}
-    for path in sorted(Path("eval/results").rglob("answers.jsonl")):
-        if HERE in path.resolve().parents:
-            continue  # runs made with quoting on have no withheld reply to replay
-        for record in latest_records(path).values():
-            withheld = record.get("withheld")
-            if not withheld or withheld == WITHHELD_LEAK or not record.get("contexts"):
-                continue
-            given = CitedPassages(passages(record["contexts"]), encoder)
-            cited = [n for check in record.get("sentences") or [] for n in check["citations"]]
-            quote = closest_quote(record["question"], given, cited)
-            key = (record["question"], quote.text if quote else "")
-            if quote is None or key in rows:
-                continue
-            cosine = encoder.encode_query(key[0]) @ encoder.encode_passages([key[1]])[0]
-            rows[key] = {
-                "run": str(path.parent),
-                "answerable": record.get("answerable", True),
-                "question": key[0],
-                "quote": key[1],
-                "reference": record.get("reference"),
-                "p_yes": round(judge.score(*key) or 0.0, 3),
-                "cosine": round(float(cosine), 3),
-                "answers": labels.get(key),
-            }
+    for run, record, quote in replayed(encoder):
+        key = (record["question"], quote.text if quote else "")
+        if quote is None or key in rows:
+            continue
+        cosine = encoder.encode_query(key[0]) @ encoder.encode_passages([key[1]])[0]
+        rows[key] = {
+            "run": str(run),
+            "answerable": record.get("answerable", True),
+            "question": key[0],
+            "quote": key[1],
+            "reference": record.get("reference"),
+            "p_yes": round(judge.score(*key) or 0.0, 3),
+            "cosine": round(float(cosine), 3),
+            "answers": labels.get(key),
+        }
     for row in rows.values():
         print(json.dumps(row, ensure_ascii=False))
     labelled = [r for r in rows.values() if r["answers"] is not None]
