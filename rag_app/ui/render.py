@@ -55,7 +55,8 @@ def _source_item(passage: Passage, key: str = "") -> str:
 
 
 def sources_html(answer: Answer, key: str = "") -> str:
-    """The cited passages, each expandable to its text; an abstention says why there are none.
+    """The cited passages, each expandable to its text; an abstention says why there are none
+    (and a withheld reply lists the passages the model read).
     With the answer's `key` among the session's cited answers, each `[n]` opens its source."""
     if answer.withheld:
         # The model read passages and its reply failed the checks: the answer may well be in
