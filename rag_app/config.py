@@ -410,6 +410,18 @@ class RetrievalSettings(BaseModel):
         description="What happens to an unsupported or uncited sentence: flag keeps it, "
         "marked; drop removes it. A reply with no supported sentence is withheld either way.",
     )
+    min_subject_share: float = Field(
+        # eval/results/passing: the documents ARAGOG replies cite hold the question's rarest
+        # name in their title or in >= 12 % of their children; the GLM-130B replies that got
+        # through cite a paper holding it in 3 %.
+        0.1,
+        ge=0.0,
+        le=1.0,
+        description="Withhold a reply that has an unsupported or uncited sentence when the "
+        "documents it cites hold the question's subject (its rarest name) in fewer than this "
+        "share of their chunks and not in their titles: they mention it in passing, and the "
+        "unbacked part is the model's own (retrieval/coverage.py `passing_mentions`). 0: off.",
+    )
     show_conflicts: bool = Field(
         True,
         description="Quote after the answer a sentence of another document read that gives "

@@ -242,7 +242,7 @@ class Answer(BaseModel):
     withheld: str = Field(
         "",
         description="Why the model's reply was not shown (then `text` is the abstain "
-        "sentence): it repeated the assistant's rules, which a document may have asked for.",
+        "sentence): which check stopped it (chain/rag.py `WITHHELD_*`, `passing_text`).",
     )
     quoted: str = Field(
         "",
@@ -270,6 +270,8 @@ class Answer(BaseModel):
             "withheld": self.withheld or None,
             "quoted": self.quoted or None,
             "not_covered": self.not_covered,
+            # a withheld reply's passages, to read: the answer is often in them
+            "read": [p.citation_json() for p in self.contexts] if self.withheld else [],
             "sentences": [check.model_dump() for check in self.sentences],
             "conflicts": [conflict.model_dump() for conflict in self.conflicts],
             "timings": {stage: round(seconds, 4) for stage, seconds in self.timings.items()},

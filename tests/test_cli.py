@@ -129,7 +129,8 @@ def test_ask_json_end_to_end_with_the_tiny_llm(docs_dir: Path, rag_home: Path) -
     done = run_cli("ask", "When is the tool shed closed?", "--json", env=env)
     assert done.returncode == 0, done.stderr
     answer = json.loads(done.stdout)
-    keys = {"answer", "citations", "abstained", "withheld", "quoted", "not_covered", "sentences"}
+    keys = {"answer", "citations", "abstained", "withheld", "quoted", "not_covered", "read"}
+    keys |= {"sentences"}
     keys |= {"conflicts", "timings", "usage"}
     assert set(answer) == keys
     for check in answer["sentences"]:  # the support check of each sentence

@@ -40,6 +40,7 @@ from rag_app.config import Fusion, Settings, get_settings
 from rag_app.errors import InvalidInput
 from rag_app.protocols import ParentStore, Reranker, Retriever
 from rag_app.retrieval.context import CountTokens
+from rag_app.retrieval.coverage import passing_mentions, term_frequency
 from rag_app.retrieval.pipeline import Context, RetrievalPipeline
 from rag_app.types import Answer, Filters, LLMUsage, Passage, ScoredChunk, SentenceCheck
 
@@ -316,6 +317,12 @@ def not_covered_text(abstain_text: str, missing: list[str]) -> str:
     return f"{abstain_text} Nothing retrieved mentions {names}."
 
 
+def passing_text(terms: list[str]) -> str:
+    """Why a reply was withheld whose documents only mention what was asked in passing."""
+    names = ", ".join(f'"{term}"' for term in terms)
+    return f"the documents it cites mention {names} only in passing"
+
+
 def _normalise(text: str) -> str:
     return re.sub(r"[^a-z ]", "", text.lower())
 
@@ -497,6 +504,8 @@ class _Draft:
             return self._withheld(WITHHELD_LEAK, sentences, timings)
         if "supported" not in verdicts:
             withheld = WITHHELD_RESTATES if "restates" in verdicts else WITHHELD_UNSUPPORTED
+        elif passing := self._in_passing(sentences, given):
+            withheld = passing_text(passing)
         else:
             text, shown = self._shown(checked.text, sentences)
             if self._responds(text, timings):
@@ -511,6 +520,24 @@ class _Draft:
         if quote is None or not self._responds(quote.text, timings):
             return self._withheld(withheld, sentences, timings)
         return self._checked(quote_text(quote), [quote], given, timings, quoted=withheld)
+
+    def _in_passing(self, sentences: list[SentenceCheck], given: CitedPassages) -> list[str]:
+        """The question's subject, when the reply has an unbacked sentence and the documents
+        it cites only mention that subject in passing (`passing_mentions`): the backed part is
+        then incidental ("GLM-130B was one of the baselines") and the rest the model's own.
+        A reply backed throughout stays, as it states only what the documents say."""
+        share = self.stage.parts.settings.min_subject_share
+        if not share or all(c.verdict in ("supported", "restates") for c in sentences):
+            return []
+        cited = sorted({n for check in sentences for n in check.citations})
+        store = self.stage.parts.store
+        documents = {
+            source: [c.text for c in store.state.document_children(source)]
+            for source in {given.source[n] for n in cited}
+        }
+        names = [given.named[n] for n in cited]
+        frequency = term_frequency(store.bm25())
+        return passing_mentions(self.state.standalone, documents, names, frequency, share)
 
     def _shown(self, text: str, sentences: list[SentenceCheck]) -> tuple[str, list[SentenceCheck]]:
         """The reply as shown: re-attributed sentences cite the passage that backs them, and

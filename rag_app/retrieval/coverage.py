@@ -13,10 +13,14 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
-from rag_app.text import WORD, content_words, stems
+from rag_app.text import WORD, content_words, stems, stop_words
+
+if TYPE_CHECKING:
+    from rag_app.protocols import Vocabulary
 
 _EDGE = "\"'`“”‘’()[]{}<>,;:!?.*_"
 _POSSESSIVE = re.compile(r"['’]s?$")
@@ -135,3 +139,52 @@ def word_coverage(
         return 1.0
     found = words & content_words("\n".join(texts))
     return sum(idf(w) for w in found) / total
+
+
+def passing_mentions(
+    question: str,
+    documents: Mapping[str, Sequence[str]],
+    names: Iterable[str],
+    frequency: Callable[[str], int],
+    min_share: float,
+) -> list[str]:
+    """The question's subject, when the documents given (each as its children's texts) only
+    mention it in passing; [] when they are about it, or the question names no subject.
+
+    To "What are the main components of GLM-130B's pre-training objective?" a red-teaming
+    paper that ran GLM-130B as a baseline answers "GLM (130b) was one of the baselines [1]":
+    true, backed, and no answer; the model then invents the rest. On ARAGOG the documents a
+    reply cites hold the question's rarest name in at least 12 % of their children (GPT-3 in
+    the MMLU paper, 22 %) or in their title (`names`: titles, headings, file names), and
+    GLM-130B is in 3 % of the red-teaming paper's.
+
+    The subject is the rarest (by `frequency`, children of the whole collection holding it)
+    of the key terms that start with a letter: names, products and models are what a
+    document is about, while figures and dates are details (the support check tests those).
+    The rarest, because a common one is named in passing everywhere: "What does GLM-130B
+    offer the open-source AI community?" finds "AI" in 20 % of the red-teaming paper. A
+    subject term in `names` makes the documents about the question, whatever its rarity."""
+    subjects = [t for t in key_terms(question) if t[:1].isalpha()]
+    if not (subjects and documents) or len(missing_terms(subjects, names)) < len(subjects):
+        return []
+    counts = {t: frequency(t) for t in subjects}
+    rarest = [t for t in subjects if counts[t] == min(counts.values())]
+    for term in rarest:
+        pattern = _pattern(term)
+        for texts in documents.values():
+            found = sum(bool(pattern.search(text.lower())) for text in texts)
+            if texts and found >= min_share * len(texts):
+                return []
+    return rarest
+
+
+def term_frequency(vocabulary: Vocabulary) -> Callable[[str], int]:
+    """How many children of the collection hold a term, at most: its rarest word's count.
+    Words BM25 does not index (one character, stop words) say nothing of it."""
+
+    def frequency(term: str) -> int:
+        words = [w for w in WORD.findall(term.lower()) if len(w) > 1 and w not in stop_words()]
+        found = vocabulary.document_frequencies(stems(words)) if words else {}
+        return min(found.values(), default=vocabulary.documents)
+
+    return frequency

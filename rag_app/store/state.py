@@ -189,10 +189,14 @@ class CollectionState:
         )
         return {row[0] for row in rows}
 
+    def document_children(self, source: str) -> list[Chunk]:
+        """A document's searchable children in reading order."""
+        return self._chunks("kind = 'child' AND duplicate_of IS NULL AND source = ?", (source,))
+
     def first_child(self, source: str) -> Chunk | None:
         """A document's first searchable child: its title and opening, the fallback passage
         for a labelled document that retrieval did not find."""
-        found = self._chunks("kind = 'child' AND duplicate_of IS NULL AND source = ?", (source,))
+        found = self.document_children(source)
         return found[0] if found else None
 
     def child_ids_matching(self, filters: Filters) -> set[str]:

@@ -22,6 +22,7 @@ def test_invoke_answers_with_checked_citations(ingested: Settings) -> None:
     assert "9 am" in answer.citations[0].text
     assert answer.citations[0].source.endswith("garden.md")
     assert answer.citations[0].section == "Gardening Handbook > Watering"
+    assert answer.to_json()["read"] == []  # an answer is read through its citations
     assert len(answer.contexts) >= 1 and answer.timings["retrieve"] > 0
     final_prompt = llm.prompts[0][-1].content  # the answer's (the responds check's is next)
     assert '<passage n="1">\nGardening Handbook > Watering' in str(final_prompt)
@@ -36,6 +37,8 @@ def test_a_reply_that_repeats_the_rules_is_withheld(ingested: Settings) -> None:
     assert answer.abstained and "repeated the assistant's rules" in answer.withheld
     assert answer.text == ingested.abstain_text and answer.citations == []
     assert answer.to_json()["withheld"] == answer.withheld
+    read = answer.to_json()["read"]  # listed to read, not cited
+    assert read and read == [p.citation_json() for p in answer.contexts]
 
 
 def test_stream_yields_deltas_then_the_complete_answer(ingested: Settings) -> None:
@@ -285,3 +288,30 @@ def test_a_question_about_a_name_nothing_retrieved_mentions_is_refused_naming_it
     assert answer.abstained and answer.not_covered == ["Greenpeace"] and llm.prompts == []
     assert answer.text == f'{ingested.abstain_text} Nothing retrieved mentions "Greenpeace".'
     assert answer.to_json()["not_covered"] == ["Greenpeace"]
+
+
+@pytest.mark.integration
+def test_a_reply_on_a_name_its_documents_only_mention_in_passing_is_withheld(
+    ingested: Settings, docs_dir: Path
+) -> None:
+    beds = [
+        f"## Bed {i}\n\nBed {i} holds beans, peas and lettuce. Weed it weekly and mulch it "
+        "with straw in early spring, before the first sowing.\n"
+        for i in range(12)
+    ]
+    beds[5] = "## Bed 5\n\nThe Zorblax-9 sprinkler was tried once on bed five last summer.\n"
+    (docs_dir / "beds.md").write_text("# Bed log\n\n" + "\n".join(beds))
+    ingestor = Ingestor(ingested)
+    assert ingestor.run([docs_dir]).ok
+    ingestor.store.close()
+    tried = "The Zorblax-9 sprinkler was tried once on bed five last summer [1]."
+    invented = " It waters every hour on solar power and needs no hose [1]."
+    question = "How often does the Zorblax-9 sprinkler water?"
+    answer = build_chain(ingested, llm=RecordingLLM(responses=[tried + invented])).invoke(question)
+    assert "Zorblax-9" in answer.contexts[0].text, answer.contexts
+    assert answer.abstained and answer.text == ingested.abstain_text
+    assert answer.withheld == 'the documents it cites mention "Zorblax-9" only in passing'
+    assert [s.verdict for s in answer.sentences] == ["supported", "unsupported"]
+    # backed throughout, it says only what the document says: shown
+    answer = build_chain(ingested, llm=RecordingLLM(responses=[tried])).invoke(question)
+    assert not answer.abstained and answer.text == tried, answer.withheld
