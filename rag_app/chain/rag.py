@@ -524,7 +524,7 @@ class _Draft:
     def _in_passing(self, sentences: list[SentenceCheck], given: CitedPassages) -> list[str]:
         """The question's subject, when the reply has an unbacked sentence and the documents
         it cites only mention that subject in passing (`passing_mentions`): the backed part is
-        then incidental ("GLM-130B was one of the baselines") and the rest the model's own.
+        then incidental (GLM-130B "deployed as a baseline") and the rest the model's own.
         A reply backed throughout stays, as it states only what the documents say."""
         share = self.stage.parts.settings.min_subject_share
         if not share or all(c.verdict in ("supported", "restates") for c in sentences):

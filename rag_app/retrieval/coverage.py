@@ -152,11 +152,12 @@ def passing_mentions(
     mention it in passing; [] when they are about it, or the question names no subject.
 
     To "What are the main components of GLM-130B's pre-training objective?" a red-teaming
-    paper that ran GLM-130B as a baseline answers "GLM (130b) was one of the baselines [1]":
-    true, backed, and no answer; the model then invents the rest. On ARAGOG the documents a
-    reply cites hold the question's rarest name in at least 12 % of their children (GPT-3 in
-    the MMLU paper, 22 %) or in their title (`names`: titles, headings, file names), and
-    GLM-130B is in 3 % of the red-teaming paper's.
+    paper that ran GLM-130B as a baseline backs "The models deploy two SOTA LLMs as
+    baselines, InstructGPT (davinci v2) and GLM (130b) [1]": true, and no answer; the model
+    invented the rest. The papers 97 of ARAGOG's 98 own questions were written from hold the
+    question's rarest name in their title (`names`: titles, headings, file names) or in at
+    least 12 % of their children (GPT-3 in the MMLU paper, 22 %); the red-teaming paper holds
+    GLM-130B in 3 % (eval/results/passing).
 
     The subject is the rarest (by `frequency`, children of the whole collection holding it)
     of the key terms that start with a letter: names, products and models are what a
