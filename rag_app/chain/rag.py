@@ -302,6 +302,9 @@ def llm_usage(message: Any) -> LLMUsage | None:
     )
 
 
+BACKED = ("supported", "restates")
+"""The verdicts of a sentence its passages back (`restates` says nothing new, but truly)."""
+
 WITHHELD_LEAK = "the reply repeated the assistant's rules (a document may have asked for them)"
 WITHHELD_UNSUPPORTED = "no sentence of the reply is supported by the passages it cites"
 WITHHELD_RESTATES = "the reply only restated the question"
@@ -527,17 +530,18 @@ class _Draft:
         then incidental (GLM-130B "deployed as a baseline") and the rest the model's own.
         A reply backed throughout stays, as it states only what the documents say."""
         share = self.stage.parts.settings.min_subject_share
-        if not share or all(c.verdict in ("supported", "restates") for c in sentences):
+        if not share or all(c.verdict in BACKED for c in sentences):
             return []
         cited = sorted({n for check in sentences for n in check.citations})
         store = self.stage.parts.store
-        documents = {
-            source: [c.text for c in store.state.document_children(source)]
-            for source in {given.source[n] for n in cited}
-        }
+
+        def children(source: str) -> list[str]:
+            return [chunk.text for chunk in store.state.document_children(source)]
+
+        sources = sorted({given.source[n] for n in cited})
         names = [given.named[n] for n in cited]
         frequency = term_frequency(store.bm25())
-        return passing_mentions(self.state.standalone, documents, names, frequency, share)
+        return passing_mentions(self.state.standalone, sources, children, names, frequency, share)
 
     def _shown(self, text: str, sentences: list[SentenceCheck]) -> tuple[str, list[SentenceCheck]]:
         """The reply as shown: re-attributed sentences cite the passage that backs them, and

@@ -143,13 +143,15 @@ def word_coverage(
 
 def passing_mentions(
     question: str,
-    documents: Mapping[str, Sequence[str]],
+    sources: Iterable[str],
+    children: Callable[[str], Sequence[str]],
     names: Iterable[str],
     frequency: Callable[[str], int],
     min_share: float,
 ) -> list[str]:
-    """The question's subject, when the documents given (each as its children's texts) only
-    mention it in passing; [] when they are about it, or the question names no subject.
+    """The question's subject, when the documents `sources` (each read as its children's
+    texts, only if the names leave the question open) only mention it in passing; [] when
+    they are about it, or the question names no subject.
 
     To "What are the main components of GLM-130B's pre-training objective?" a red-teaming
     paper that ran GLM-130B as a baseline backs "The models deploy two SOTA LLMs as
@@ -166,14 +168,16 @@ def passing_mentions(
     offer the open-source AI community?" finds "AI" in 20 % of the red-teaming paper. A
     subject term in `names` makes the documents about the question, whatever its rarity."""
     subjects = [t for t in key_terms(question) if t[:1].isalpha()]
+    documents = list(sources)
     if not (subjects and documents) or len(missing_terms(subjects, names)) < len(subjects):
         return []
     counts = {t: frequency(t) for t in subjects}
     rarest = [t for t in subjects if counts[t] == min(counts.values())]
-    for term in rarest:
-        pattern = _pattern(term)
-        for texts in documents.values():
-            found = sum(bool(pattern.search(text.lower())) for text in texts)
+    patterns = [_pattern(term) for term in rarest]
+    for source in documents:
+        texts = [text.lower() for text in children(source)]
+        for pattern in patterns:
+            found = sum(bool(pattern.search(text)) for text in texts)
             if texts and found >= min_share * len(texts):
                 return []
     return rarest

@@ -45,33 +45,46 @@ def _counts(counts: dict[str, int]) -> Callable[[str], int]:
     return lambda term: counts[term]
 
 
+def _passing(
+    question: str,
+    documents: dict[str, list[str]],
+    names: list[str],
+    frequency: Callable[[str], int],
+    share: float,
+) -> list[str]:
+    return passing_mentions(question, documents, documents.__getitem__, names, frequency, share)
+
+
+def _unread(source: str) -> list[str]:
+    raise AssertionError(f"{source} was read")
+
+
 def test_a_subject_held_in_few_chunks_of_the_cited_documents_is_a_passing_mention() -> None:
     question = "What are the main components of GLM-130B's pre-training objective?"
     frequency = _counts({"GLM-130B": 1})
     red_teaming = {"red_teaming.pdf": _paper(1)}
     names = ["Red Teaming Language Models red_teaming.pdf"]
-    assert passing_mentions(question, red_teaming, names, frequency, 0.1) == ["GLM-130B"]
+    assert _passing(question, red_teaming, names, frequency, 0.1) == ["GLM-130B"]
     # held in a tenth of the document's children it is what the document is about
-    assert passing_mentions(question, {"r.pdf": _paper(2)}, names, frequency, 0.1) == []
+    assert _passing(question, {"r.pdf": _paper(2)}, names, frequency, 0.1) == []
     # one cited document about it is enough; so is its title; 0 turns the check off
     both = {**red_teaming, "glm.pdf": _paper(5)}
-    assert passing_mentions(question, both, names, frequency, 0.1) == []
+    assert _passing(question, both, names, frequency, 0.1) == []
     titled = ["GLM-130B: An Open Bilingual Pre-trained Model (page 3) glm.pdf"]
-    assert passing_mentions(question, red_teaming, titled, frequency, 0.1) == []
-    assert passing_mentions(question, red_teaming, names, frequency, 0.0) == []
-    assert passing_mentions(question, {}, names, frequency, 0.1) == []
+    assert _passing(question, red_teaming, titled, frequency, 0.1) == []
+    unread = passing_mentions(question, ["glm.pdf"], _unread, titled, frequency, 0.1)
+    assert unread == []  # a title settles it: no document is read
+    assert _passing(question, red_teaming, names, frequency, 0.0) == []
+    assert _passing(question, {}, names, frequency, 0.1) == []
 
 
 def test_the_subject_is_the_rarest_name_not_a_figure_or_a_common_word() -> None:
     question = "What does GLM-130B offer the open-source AI community in 2022?"
     texts = [f"AI safety {i}." for i in range(6)] + _paper(1, chunks=14)  # AI in 30 %
     frequency = _counts({"GLM-130B": 1, "AI": 90})
-    assert passing_mentions(question, {"r.pdf": texts}, ["r.pdf"], frequency, 0.1) == ["GLM-130B"]
+    assert _passing(question, {"r.pdf": texts}, ["r.pdf"], frequency, 0.1) == ["GLM-130B"]
     # a question whose key terms are figures and dates names no subject
-    assert (
-        passing_mentions("What changed in 2022 at 4.5%?", {"r.pdf": texts}, [], frequency, 0.1)
-        == []
-    )
+    assert _passing("What changed in 2022 at 4.5%?", {"r.pdf": texts}, [], frequency, 0.1) == []
 
 
 class _Vocabulary:

@@ -28,18 +28,21 @@ SHARE = get_settings().min_subject_share
 def main() -> None:
     store = CollectionStore(get_settings().updated(collection="eval-papers"))
     frequency = term_frequency(store.bm25())
-    papers: dict[str, list[Chunk]] = {}
+    papers: dict[str, list[Chunk]] = {}  # by file name, as the question sets give them
     for chunk in store.state.children():
         papers.setdefault(Path(chunk.source).name, []).append(chunk)
+
+    def children(name: str) -> list[str]:
+        return [chunk.text for chunk in papers[name]]
+
     for path in SETS:
         lines = Path(path).read_text().splitlines()
         passing = 0
         for line in lines:
             record = json.loads(line)
-            sources = [papers[Path(s).name] for s in record["sources"]]
-            documents = {s[0].source: [c.text for c in s] for s in sources}
-            names = [f"{s[0].title} {s[0].source}" for s in sources]
-            found = passing_mentions(record["question"], documents, names, frequency, SHARE)
+            sources = [Path(s).name for s in record["sources"]]
+            names = [f"{papers[s][0].title} {papers[s][0].source}" for s in sources]
+            found = passing_mentions(record["question"], sources, children, names, frequency, SHARE)
             if found:
                 passing += 1
                 print(f"  {record['question'][:90]} {found}")

@@ -17,24 +17,19 @@ from pathlib import Path
 from typing import Any
 
 from eval.answers import latest_records
+from rag_app.chain.rag import BACKED
 from rag_app.config import get_settings
 from rag_app.retrieval.coverage import passing_mentions, term_frequency
 from rag_app.store import CollectionStore
 
+HERE = Path(__file__).resolve().parent
 SHARES = (0.05, 0.1, 0.15, 0.2)
-BACKED = ("supported", "restates")
 
 
-def shown_with_unbacked(record: dict[str, Any]) -> bool:
-    """A reply the checks showed that has a sentence not backed by what it cites: the only
-    kind the chain asks the passing check of."""
-    verdicts = [s["verdict"] for s in record.get("sentences") or []]
-    return (
-        not record.get("abstained")
-        and not record.get("quoted")
-        and any(v in BACKED for v in verdicts)
-        and any(v not in BACKED for v in verdicts)
-    )
+def has_unbacked(record: dict[str, Any]) -> bool:
+    """Whether a shown reply has a sentence not backed by what it cites: the only kind the
+    chain asks the passing check of."""
+    return any(s["verdict"] not in BACKED for s in record.get("sentences") or [])
 
 
 def report(label: str, tally: Counter[tuple[float, bool, bool]]) -> None:
@@ -58,8 +53,8 @@ def main() -> None:
     every: Counter[tuple[float, bool, bool]] = Counter()
     for path in sorted(Path("eval/results").rglob("answers.jsonl")):
         run = path.parent / "run.json"
-        if not run.is_file():
-            continue
+        if not run.is_file() or HERE in path.resolve().parents:
+            continue  # runs made with the check on never showed what it withholds
         collection = json.loads(run.read_text()).get("collection")
         if collection not in ("eval-papers", "eval-docs"):
             continue
@@ -67,6 +62,10 @@ def main() -> None:
             stores[collection] = CollectionStore(get_settings().updated(collection=collection))
         store = stores[collection]
         frequency = term_frequency(store.bm25())
+
+        def children(source: str, store: CollectionStore = store) -> list[str]:
+            return [chunk.text for chunk in store.state.document_children(source)]
+
         for record in latest_records(path).values():
             shown = not record.get("abstained") and not record.get("quoted")
             if (record["question"], record["answer"]) in seen or not shown:
@@ -76,16 +75,15 @@ def main() -> None:
                 record["citations"]
             )
             read = [c for c in record["contexts"] if c["n"] in cited]
-            documents = {
-                c["source"]: [chunk.text for chunk in store.state.document_children(c["source"])]
-                for c in read
-            }
+            sources = sorted({c["source"] for c in read})
             names = [f"{c['heading']} {c['source']}" for c in read]
             answerable = record.get("answerable", True)
             for share in SHARES:
-                passing = passing_mentions(record["question"], documents, names, frequency, share)
+                passing = passing_mentions(
+                    record["question"], sources, children, names, frequency, share
+                )
                 every[share, answerable, bool(passing)] += 1
-                if not shown_with_unbacked(record):
+                if not has_unbacked(record):
                     continue
                 asked[share, answerable, bool(passing)] += 1
                 if passing and share == 0.1:
