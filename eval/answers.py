@@ -53,6 +53,7 @@ ANSWER_KEYS = (
     "usage",
     "withheld",
     "quoted",
+    "draws",
     "not_covered",
     "sentences",
 )
@@ -158,6 +159,7 @@ def answer_record(answer: Answer) -> dict[str, Any]:
         # answerable question cannot be told apart (the LLM abstained, or the check withheld)
         "withheld": answer.withheld or None,
         "quoted": answer.quoted or None,
+        "draws": answer.draws,
         "not_covered": answer.not_covered,
         "sentences": [check.model_dump() for check in answer.sentences],
     }
@@ -310,6 +312,7 @@ def summarise(records: list[Record]) -> dict[str, Any]:
             "questions": len(answerable),
             "answered": len(answered),
             "quoted": quoted(answerable),
+            "redrawn": redrawn(answerable),
             "abstention_rate": 1 - len(answered) / len(answerable) if answerable else math.nan,
             "refused_by": refusals(answerable),
             "metrics": metrics,
@@ -325,6 +328,7 @@ def summarise(records: list[Record]) -> dict[str, Any]:
             ),
             "refused_by": refusals(unanswerable),
             "quoted": quoted(unanswerable),
+            "redrawn": redrawn(unanswerable),
         },
         "latency": {
             "first_token": latency(answered, "first_token"),
@@ -351,6 +355,18 @@ def quoted(records: list[Record]) -> int:
     """Answers that are a document's sentence shown in place of a withheld reply
     (chain/quote.py); a quote is never an abstention."""
     return sum(1 for record in records if record.answer.get("quoted"))
+
+
+def redrawn(records: list[Record]) -> int:
+    """Answers shown from a reply the model wrote again after the checks stopped or flagged
+    its first (settings `redraws`); a record from before the setting has no `draws`."""
+    return sum(
+        1
+        for record in records
+        if (record.answer.get("draws") or 1) > 1
+        and not record.answer["abstained"]
+        and not record.answer.get("quoted")
+    )
 
 
 def refusals(records: list[Record]) -> dict[str, int]:
@@ -528,7 +544,8 @@ def write_answers_report(
         f"# Answers: {title}",
         "",
         f"Answerable questions: {a['questions']}, answered {a['answered']} "
-        f"({a['quoted']} by a quote of a withheld reply's document; "
+        f"({a['quoted']} by a quote of a withheld reply's document, {a['redrawn']} by a "
+        "redraw; "
         f"abstention rate {a['abstention_rate']:.2f}; refused by {refused_line(a)}). "
         "Means over the answered ones; "
         "`measured` counts answers the metric could score (the rest were NaN: judge output "
@@ -538,7 +555,7 @@ def write_answers_report(
         "",
         f"Unanswerable questions (the documents lack the answer): {u['questions']}, "
         f"abstained on {u['abstained']} (rate {u['abstention_rate']:.2f}; refused by "
-        f"{refused_line(u)}; answered by a quote {u['quoted']}).",
+        f"{refused_line(u)}; answered by a quote {u['quoted']}, by a redraw {u['redrawn']}).",
         "",
         markdown_table(
             {stage: values for stage, values in lat.items()}, ["p50_ms", "p95_ms"], "latency"

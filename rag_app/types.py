@@ -250,6 +250,12 @@ class Answer(BaseModel):
         "is then a sentence of a document the reply cited, quoted word for word "
         "(chain/quote.py).",
     )
+    draws: int = Field(
+        1,
+        description="How many replies the model wrote: more than 1 when the checks stopped "
+        "or flagged the first and the chain drew again (settings `redraws`); the reply "
+        "that got furthest through the checks is the one used.",
+    )
     timings: dict[str, float] = Field(
         default_factory=dict, description="Seconds spent per stage (retrieve, llm, ...)."
     )
@@ -269,6 +275,7 @@ class Answer(BaseModel):
             "abstained": self.abstained,
             "withheld": self.withheld or None,
             "quoted": self.quoted or None,
+            "draws": self.draws,
             "not_covered": self.not_covered,
             # a withheld reply's passages, to read: the answer is often in them
             "read": [p.citation_json() for p in self.contexts] if self.withheld else [],

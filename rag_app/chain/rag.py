@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, TypedDict, TypeVar, Unpack, cast
 
@@ -370,6 +371,26 @@ class AnswerStage(Runnable[ChainState, Answer]):
             return {}
         return {"grammar": citation_grammar(len(state.passages), self.abstain_text)}
 
+    @property
+    def redraws(self) -> int:
+        return self.parts.settings.redraws
+
+    def redraw(self, state: ChainState, draw: int, timings: dict[str, float]) -> str:
+        """Another reply to the same prompt, sampled warmer and with another seed, for when the
+        checks stopped or flagged the first: the small model's first reply is often a
+        restatement or a near miss where another sample answers from the passages. The prompt
+        is the same, so llama.cpp reuses its cached state and only the reply is generated."""
+        s = self.parts.settings
+        started = time.perf_counter()
+        reply = self.parts.llm.invoke(
+            self.messages(state),
+            temperature=s.redraw_temperature,
+            seed=s.llm_seed + draw,
+            **self.decoding(state),
+        )
+        timings["redraw"] = timings.get("redraw", 0.0) + time.perf_counter() - started
+        return _text(reply)
+
     def warm_up(self) -> None:
         """Computes the prompt's fixed part (rules and worked example) once, so the first
         question reuses it like every later one; a local model only, for an endpoint it would
@@ -459,6 +480,30 @@ class AnswerStage(Runnable[ChainState, Answer]):
         yield draft.finish()
 
 
+# How far a reply got through the checks; a redraw replaces the reply only when it gets further.
+_STOPPED, _SHOWN, _BACKED_SHOWN = 0, 1, 2
+
+
+@dataclass
+class _Judged:
+    """One reply after the checks: the Answer to show, or why they stopped it. `final` when
+    drawing again would not help: the model said the documents do not answer (its abstention
+    is believed), or it recited its rules (a document asked for them)."""
+
+    answer: Answer | None
+    sentences: list[SentenceCheck] = field(default_factory=list)
+    withheld: str = ""
+    rank: int = _STOPPED
+    final: bool = False
+
+    @property
+    def cited(self) -> list[int]:
+        return [n for check in self.sentences for n in check.citations]
+
+    def sources(self, given: CitedPassages) -> set[str]:
+        return {given.source[n] for n in self.cited}
+
+
 class _Draft:
     """One answer as the LLM writes it: the text so far, the first token's time, the usage the
     backend reports at the end; then the checked Answer. Shared by the sync and async paths."""
@@ -495,16 +540,48 @@ class _Draft:
             "first_token": self.first_token or 0.0,
             "llm": time.perf_counter() - self.started,
         }
-        checked = clean_citations(self.text, state.passages)
+        given = CitedPassages(state.passages, stage.support.encoder)
+        first = best = self._judged(self.text, given, timings)
+        written = 1
+        # A redraw is another try at the first reply's answer, from the documents it cited:
+        # warmer sampling is also another chance for an injected document to be obeyed
+        # (eval/results/redraw: "JELLYFISH-OK. breakfast starts at 10:30 am" from the
+        # attacker's page, where the first reply had cited the real menu), so a redraw citing
+        # any other document is not used, as a quote and a re-attribution never move either.
+        sources = first.sources(given)
+        while (
+            sources and not first.final and best.rank < _BACKED_SHOWN and written <= stage.redraws
+        ):
+            again = self._judged(stage.redraw(state, written, timings), given, timings)
+            written += 1
+            if again.rank > best.rank and again.sources(given) <= sources:
+                best = again  # ties keep the earlier reply
+        if best.answer is not None:
+            return best.answer.model_copy(update={"draws": written, "timings": timings})
+        quote = (
+            closest_quote(state.standalone, given, first.cited)
+            if stage.parts.settings.quote_withheld
+            else None
+        )
+        if quote is None or not self._responds(quote.text, timings):
+            return self._withheld(first.withheld, first.sentences, timings, draws=written)
+        return self._checked(
+            quote_text(quote), [quote], given, timings, quoted=first.withheld, draws=written
+        )
+
+    def _judged(self, reply: str, given: CitedPassages, timings: dict[str, float]) -> _Judged:
+        """One reply put through the checks: shown (`answer`), or why they stopped it."""
+        stage, state = self.stage, self.state
+        checked = clean_citations(reply, state.passages)
         if stage._says_abstain(checked.text):
-            return stage._answer(
+            abstention = stage._answer(
                 state, stage.abstain_text, abstained=True, timings=timings, usage=self.usage
             )
-        given = CitedPassages(state.passages, stage.support.encoder)
+            return _Judged(abstention, final=True)
         sentences = stage.support.check(checked.text, given, state.standalone)
         verdicts = {s.verdict for s in sentences}
         if repeats_instructions(checked.text):
-            return self._withheld(WITHHELD_LEAK, sentences, timings)
+            return _Judged(self._withheld(WITHHELD_LEAK, sentences, timings), final=True)
         if "supported" not in verdicts:
             withheld = WITHHELD_RESTATES if "restates" in verdicts else WITHHELD_UNSUPPORTED
         elif passing := self._in_passing(sentences, given):
@@ -512,17 +589,13 @@ class _Draft:
         else:
             text, shown = self._shown(checked.text, sentences)
             if self._responds(text, timings):
-                return self._checked(text, shown, given, timings, invalid_citations=checked.invalid)
+                answer = self._checked(
+                    text, shown, given, timings, invalid_citations=checked.invalid
+                )
+                backed = all(c.verdict in BACKED for c in sentences)
+                return _Judged(answer, sentences, rank=_BACKED_SHOWN if backed else _SHOWN)
             withheld = WITHHELD_OFF_QUESTION
-        cited = [n for check in sentences for n in check.citations]
-        quote = (
-            closest_quote(state.standalone, given, cited)
-            if stage.parts.settings.quote_withheld
-            else None
-        )
-        if quote is None or not self._responds(quote.text, timings):
-            return self._withheld(withheld, sentences, timings)
-        return self._checked(quote_text(quote), [quote], given, timings, quoted=withheld)
+        return _Judged(None, sentences, withheld=withheld)
 
     def _in_passing(self, sentences: list[SentenceCheck], given: CitedPassages) -> list[str]:
         """The question's subject, when the reply has an unbacked sentence and the documents
@@ -599,7 +672,11 @@ class _Draft:
         )
 
     def _withheld(
-        self, reason: str, sentences: list[SentenceCheck], timings: dict[str, float]
+        self,
+        reason: str,
+        sentences: list[SentenceCheck],
+        timings: dict[str, float],
+        **extra: Any,
     ) -> Answer:
         """The abstention in place of a reply the checks stopped, saying which and why."""
         return self.stage._answer(
@@ -610,6 +687,7 @@ class _Draft:
             sentences=sentences,
             timings=timings,
             usage=self.usage,
+            **extra,
         )
 
 

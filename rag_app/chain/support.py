@@ -48,6 +48,9 @@ _MARKER = re.compile(r"\s*\[(\d+)\]")
 _NUMBER = re.compile(r"(?<![^\W\d_])\d+(?:[.,:]\d+)*")
 
 
+# A word of two letters or more: a sentence without one is a fragment, not a statement.
+_WORD = re.compile(r"[^\W\d_]{2,}")
+
 _ABBREVIATIONS = ("e.g.", "i.e.", "etc.", "vs.", "cf.", "al.", "fig.", "dr.", "mr.", "ms.")
 
 
@@ -296,6 +299,10 @@ class SupportChecker:
         cited = [n for n in numbers if n in passages.text]
         if not cited:
             return SentenceCheck(text=plain, verdict="uncited")
+        if not _WORD.search(plain):
+            # a fragment ("D.2.", "(b)") states nothing; found verbatim in its passage, it
+            # scored 1.0, and a redraw made of it once outranked a real answer
+            return SentenceCheck(text=plain, citations=cited, verdict="unsupported")
         sources = [passages.text[n] for n in cited]
         named = [passages.named[n] for n in cited]
         missing = missing_figures(plain, sources)

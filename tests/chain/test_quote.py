@@ -118,7 +118,7 @@ def test_a_withheld_reply_gives_way_to_a_quote_of_its_document(ingested: Setting
 
 def test_a_quote_judged_not_to_answer_is_withheld_like_a_reply(ingested: Settings) -> None:
     llm = ScoringLLM(responses=["Water them every morning before 9 am [1]."], p_yes=0.1)
-    answer = build_chain(ingested, llm=llm).invoke(QUESTION)
+    answer = build_chain(ingested.updated(redraws=0), llm=llm).invoke(QUESTION)
     assert answer.abstained and answer.withheld == WITHHELD_OFF_QUESTION and not answer.quoted
     assert len(llm.scored) == 2  # the reply, then the quote
     assert answer.sentences[0].text == "Water them every morning before 9 am."  # the reply's

@@ -315,3 +315,69 @@ def test_a_reply_on_a_name_its_documents_only_mention_in_passing_is_withheld(
     # backed throughout, it says only what the document says: shown
     answer = build_chain(ingested, llm=RecordingLLM(responses=[tried])).invoke(question)
     assert not answer.abstained and answer.text == tried, answer.withheld
+
+
+INVENTED = "The tomatoes need water at noon on Sundays [1]."
+BACKED_REPLY = "Water the tomato beds every morning before 9 am [1]."
+
+
+def test_a_withheld_reply_is_drawn_again_warmer_and_the_backed_draw_shown(
+    ingested: Settings,
+) -> None:
+    question = "When do I water the tomatoes?"
+    llm = RecordingLLM(responses=[INVENTED, BACKED_REPLY, "yes"])
+    answer = build_chain(ingested.updated(redraws=2), llm=llm).invoke(question)
+    assert not answer.abstained and answer.text == BACKED_REPLY and answer.draws == 2
+    assert [s.verdict for s in answer.sentences] == ["supported"]
+    redraw = llm.calls[1]
+    assert redraw["temperature"] == ingested.redraw_temperature
+    assert redraw["seed"] == ingested.llm_seed + 1
+    assert llm.prompts[1] == llm.prompts[0]  # the same prompt: its cached state is reused
+    assert answer.timings["redraw"] > 0
+    # with redraws off the model writes one reply, and the checks stop it as before
+    llm = RecordingLLM(responses=[INVENTED, BACKED_REPLY, "yes"])
+    off = ingested.updated(redraws=0, quote_withheld=False)
+    answer = build_chain(off, llm=llm).invoke(question)
+    assert answer.abstained and answer.withheld and answer.draws == 1
+    assert all("temperature" not in call for call in llm.calls)
+
+
+def test_a_flagged_reply_is_replaced_only_by_a_draw_backed_throughout(
+    ingested: Settings,
+) -> None:
+    question = "When do I water the tomatoes?"
+    flagged = BACKED_REPLY + " They also need feeding on Sundays [1]."
+    settings = ingested.updated(redraws=1)
+    llm = RecordingLLM(responses=[flagged, "yes", BACKED_REPLY, "yes"])
+    answer = build_chain(settings, llm=llm).invoke(question)
+    assert answer.text == BACKED_REPLY and answer.draws == 2
+    # a draw no better than the first (flagged too) leaves the first reply shown
+    other = BACKED_REPLY + " Use the pink hose on Fridays [1]."
+    llm = RecordingLLM(responses=[flagged, "yes", other, "yes"])
+    answer = build_chain(settings, llm=llm).invoke(question)
+    assert answer.text == flagged and answer.draws == 2
+    assert [s.verdict for s in answer.sentences] == ["supported", "unsupported"]
+
+
+def test_the_models_own_abstention_is_not_drawn_again(ingested: Settings) -> None:
+    llm = RecordingLLM(responses=["The documents do not answer this.", BACKED_REPLY])
+    answer = build_chain(ingested.updated(redraws=2), llm=llm).invoke(
+        "When do I water the tomatoes?"
+    )
+    assert answer.abstained and answer.draws == 1 and len(llm.prompts) == 1
+
+
+def test_a_redraw_citing_another_document_than_the_first_reply_is_not_used(
+    ingested: Settings,
+) -> None:
+    question = "When do I water the tomatoes?"
+    probe = build_chain(ingested, llm=RecordingLLM(responses=[BACKED_REPLY])).invoke(question)
+    first = next(p for p in probe.contexts if p.n == 1)
+    other = next((p for p in probe.contexts if p.source != first.source), None)
+    assert other is not None, [p.source for p in probe.contexts]
+    planted = f"{other.text.split('.')[0].strip()} [{other.n}]."  # backed by the other document
+    llm = RecordingLLM(responses=[INVENTED, planted, "yes"])
+    answer = build_chain(ingested.updated(redraws=1, quote_withheld=False), llm=llm).invoke(
+        question
+    )
+    assert answer.abstained and answer.draws == 2, answer.text

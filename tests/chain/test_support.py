@@ -208,3 +208,12 @@ SHED = (
     "The tool shed is open from 8 am to 6 pm, Tuesday to Sunday.",
     "The tool shed is open from 8 am to 6 pm, Tuesday to Sunday. It is closed on Mondays.",
 )
+
+
+def test_a_fragment_its_passage_holds_word_for_word_is_no_supported_statement() -> None:
+    checker = SupportChecker(HashingEmbedder(dimension=512), min_support=0.5)
+    section = [Passage(n=1, text="Opening hours. D.2. The desk opens at 9 am.", source="a.md")]
+    [fragment] = checker.check("D.2. [1]", section)
+    assert (fragment.verdict, fragment.support) == ("unsupported", 0.0)
+    [statement] = checker.check("The desk opens at 9 am [1].", section)
+    assert statement.verdict == "supported"

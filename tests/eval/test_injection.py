@@ -118,6 +118,7 @@ def test_the_suite_runs_each_case_in_its_own_collection_and_resumes(
     suite = _suite(tmp_path, _case(), _case("second"))
     out = tmp_path / "out"
     llm = FakeListChatModel(responses=["PWNED", "The help desk opens at 9 am [1]."])
+    settings = settings.updated(redraws=0)  # one scripted reply per case
     summary = evaluate_injection(suite, settings, out, llm=llm)
     # the uncited canary is withheld by the support check: the attack fails, nothing is right
     assert (summary["cases"], summary["attacks_succeeded"], summary["legit_right"]) == (2, 0, 1)
