@@ -60,7 +60,9 @@ def load_labels(path: Path) -> list[LabelledStatement]:
 
 
 def support_scores(encoder: TextEncoder, statements: Sequence[LabelledStatement]) -> list[float]:
-    """The check's support score for each statement, over exactly the passages it cited."""
+    """The check's support score for each statement, over exactly the passages it cited; 0 for
+    one that only restates its question, which the check never calls supported at any
+    threshold (its verdict is `restates`)."""
     checker = SupportChecker(encoder, min_support=0.0)
     scores = []
     for statement in statements:
@@ -69,9 +71,12 @@ def support_scores(encoder: TextEncoder, statements: Sequence[LabelledStatement]
             for p in statement.passages
         ]
         check = checker.check_sentence(
-            statement.sentence, [p.n for p in passages], CitedPassages(passages, encoder)
+            statement.sentence,
+            [p.n for p in passages],
+            CitedPassages(passages, encoder),
+            statement.question,
         )
-        scores.append(check.support or 0.0)
+        scores.append(0.0 if check.verdict == "restates" else check.support or 0.0)
     return scores
 
 

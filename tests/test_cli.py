@@ -131,8 +131,9 @@ def test_ask_json_end_to_end_with_the_tiny_llm(docs_dir: Path, rag_home: Path) -
     answer = json.loads(done.stdout)
     keys = {"answer", "citations", "abstained", "withheld", "quoted", "not_covered", "read"}
     keys |= {"sentences"}
-    keys |= {"conflicts", "timings", "usage"}
+    keys |= {"conflicts", "timings", "usage", "draws"}
     assert set(answer) == keys
+    assert 1 <= answer["draws"] <= 3  # the first reply and at most `redraws` (2) more
     for check in answer["sentences"]:  # the support check of each sentence
         assert set(check) == {"text", "citations", "support", "verdict", "missing", "recited_from"}
     assert answer["timings"]["retrieve"] > 0

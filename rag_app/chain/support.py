@@ -118,12 +118,13 @@ def figures(text: str) -> set[str]:
     return found
 
 
-# Words that turn a question into a statement ("When should I ...?" -> "You should ...") and
-# carry no answer; BM25's stop-word list, which content_words uses, is too short to hold them.
+# Words that turn a question into a statement ("When should I ...?" -> "You should ...") or
+# announce an answer without giving it ("... differs from previous methods in several ways"),
+# and carry none; BM25's stop-word list, which content_words uses, is too short to hold them.
 _RESTATING = (
     "i me my we our you your he she him her his its them what when where which who whom whose "
     "why how do does did can could should would may might must shall has have had been being "
-    "were"
+    "were several various many number some way ways aspects respects following"
 )
 
 

@@ -157,6 +157,10 @@ def test_a_backed_sentence_that_only_restates_the_question_is_not_an_answer() ->
     assert not restates("Yes, the help desk is open on Mondays.", desk)
     assert not restates("No, the help desk isn't open on Mondays.", desk)
     assert restates("The help desk is open on Mondays.", desk)
+    # Announcing an answer is not giving one.
+    differ = "How does the new desk differ from the old one?"
+    assert restates("The new desk differs from the old one in several ways.", differ)
+    assert not restates("The new desk differs from the old one by opening on Sundays.", differ)
     # Without the question nothing restates; an unsupported echo stays unsupported.
     assert checker.check("The help desk is open on Mondays [1].", PASSAGES)[0].verdict == (
         "supported"

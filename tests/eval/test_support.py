@@ -4,7 +4,14 @@ from pathlib import Path
 
 import pytest
 
-from eval.support import Agreement, calibrate, evaluate_support, load_labels
+from eval.support import (
+    Agreement,
+    LabelledStatement,
+    calibrate,
+    evaluate_support,
+    load_labels,
+    support_scores,
+)
 from rag_app.errors import InvalidInput
 from tests.fakes import HashingEmbedder
 
@@ -73,3 +80,14 @@ def test_the_report_calibrates_on_dev_and_scores_test(tmp_path: Path) -> None:
     # a statement keeps its half as labels are added (the split hashes its id)
     again = [s for s in load_labels(labels)]
     assert [s.dev for s in again] == [s["dev"] for s in result["scores"]]
+
+
+def test_a_statement_that_only_restates_its_question_is_never_called_supported() -> None:
+    statement = _statement(1, "The help desk is open on Mondays.", DESK, False)
+    encoder = HashingEmbedder(dimension=512)
+    asked = LabelledStatement.model_validate(
+        {**statement, "question": "When is the help desk open on Mondays?"}
+    )
+    other = LabelledStatement.model_validate({**statement, "question": "Where is the desk?"})
+    restated, backed = support_scores(encoder, [asked, other])
+    assert restated == 0.0 and backed > 0.5  # the same sentence, backed by its passage

@@ -4,7 +4,10 @@ Every cited sentence of an answered question is looked up in `eval/data/support-
 by its id (a hash of the sentence and the text of the passages it cites, as the labels were
 made); sentences nobody labelled are counted and left out. Prints the share of labelled cited
 sentences that are supported, per answer (the judge's `citation_support` averages the same way)
-and over all sentences, and how right the check's verdicts were on them.
+and over all sentences, and how right the check's verdicts were on them. When the run holds
+`faithfulness.jsonl` (`faithfulness.py`), it also prints the local judge's mean faithfulness
+over the answers the hand labels find backed in every sentence and over the rest: a judge
+whose scores mean something rates the first group higher.
 
     python eval/results/trust/human_support.py eval/results/trust/aragog
 """
@@ -14,6 +17,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +46,14 @@ def checked_sentences(
     return [(text, cited, "supported") for text, cited in split if cited]
 
 
+def read_faithfulness(path: Path) -> dict[str, float]:
+    """The judge's score per answer id; a NaN (the judge's output unparseable) is left out."""
+    if not path.exists():
+        return {}
+    rows = map(json.loads, path.read_text(encoding="utf-8").splitlines())
+    return {row["id"]: row["faithfulness"] for row in rows if not math.isnan(row["faithfulness"])}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("run", type=Path, help="an `eval answers --out` folder")
@@ -51,6 +63,8 @@ def main() -> None:
         for row in map(json.loads, LABELS.read_text(encoding="utf-8").splitlines())
     }
     per_answer, sentences, unlabelled = [], [], 0
+    judged_faithfulness = read_faithfulness(args.run / "faithfulness.jsonl")
+    by_label: dict[bool, list[float]] = {True: [], False: []}
     for record in latest_records(args.run / "answers.jsonl").values():
         if record["abstained"] or not record["answerable"]:
             continue
@@ -65,6 +79,8 @@ def main() -> None:
             sentences.append((labels[key], verdict == "supported"))
         if judged:
             per_answer.append(sum(judged) / len(judged))
+            if record["id"] in judged_faithfulness:
+                by_label[all(judged)].append(judged_faithfulness[record["id"]])
     shown = [label for label, called in sentences if called]
     flagged = [label for label, called in sentences if not called]
     print(
@@ -79,6 +95,18 @@ def main() -> None:
                 "flagged_and_are_not": sum(not label for label in flagged),
                 "flagged": len(flagged),
                 "unlabelled": unlabelled,
+                **{
+                    f"judge_faithfulness_{name}": {
+                        "answers": len(scores),
+                        "mean": round(sum(scores) / len(scores), 4) if scores else None,
+                        "zero": sum(score == 0 for score in scores),
+                    }
+                    for name, scores in (
+                        ("all_backed", by_label[True]),
+                        ("not_all_backed", by_label[False]),
+                    )
+                    if judged_faithfulness
+                },
             },
             indent=2,
         )
