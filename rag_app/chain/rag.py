@@ -371,10 +371,6 @@ class AnswerStage(Runnable[ChainState, Answer]):
             return {}
         return {"grammar": citation_grammar(len(state.passages), self.abstain_text)}
 
-    @property
-    def redraws(self) -> int:
-        return self.parts.settings.redraws
-
     def redraw(self, state: ChainState, draw: int, timings: dict[str, float]) -> str:
         """Another reply to the same prompt, sampled warmer and with another seed, for when the
         checks stopped or flagged the first: the small model's first reply is often a
@@ -480,6 +476,11 @@ class AnswerStage(Runnable[ChainState, Answer]):
         yield draft.finish()
 
 
+def _cited(sentences: list[SentenceCheck]) -> list[int]:
+    """The passage numbers the checked sentences cite, in order, repeats kept."""
+    return [n for check in sentences for n in check.citations]
+
+
 # How far a reply got through the checks; a redraw replaces the reply only when it gets further.
 _STOPPED, _SHOWN, _BACKED_SHOWN = 0, 1, 2
 
@@ -498,7 +499,7 @@ class _Judged:
 
     @property
     def cited(self) -> list[int]:
-        return [n for check in self.sentences for n in check.citations]
+        return _cited(self.sentences)
 
     def sources(self, given: CitedPassages) -> set[str]:
         return {given.source[n] for n in self.cited}
@@ -550,7 +551,10 @@ class _Draft:
         # any other document is not used, as a quote and a re-attribution never move either.
         sources = first.sources(given)
         while (
-            sources and not first.final and best.rank < _BACKED_SHOWN and written <= stage.redraws
+            sources
+            and not first.final
+            and best.rank < _BACKED_SHOWN
+            and written <= stage.parts.settings.redraws
         ):
             again = self._judged(stage.redraw(state, written, timings), given, timings)
             written += 1
@@ -605,7 +609,7 @@ class _Draft:
         share = self.stage.parts.settings.min_subject_share
         if not share or all(c.verdict in BACKED for c in sentences):
             return []
-        cited = sorted({n for check in sentences for n in check.citations})
+        cited = sorted(set(_cited(sentences)))
         store = self.stage.parts.store
 
         def children(source: str) -> list[str]:
@@ -653,7 +657,7 @@ class _Draft:
     ) -> Answer:
         """A reply (or quote) the checks passed, with any disagreement of other documents."""
         stage, state = self.stage, self.state
-        numbers = {n for check in sentences for n in check.citations}
+        numbers = set(_cited(sentences))
         disputed = []
         if stage.parts.settings.show_conflicts:
             similarity = stage.parts.settings.conflict_similarity

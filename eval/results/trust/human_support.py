@@ -21,7 +21,7 @@ import math
 from pathlib import Path
 from typing import Any
 
-from eval.answers import latest_records
+from eval.answers import latest_records, read_lines
 from rag_app.chain.support import cited_numbers, split_sentences, without_markers
 
 LABELS = Path(__file__).parents[2] / "data" / "support-labels.jsonl"
@@ -50,7 +50,7 @@ def read_faithfulness(path: Path) -> dict[str, float]:
     """The judge's score per answer id; a NaN (the judge's output unparseable) is left out."""
     if not path.exists():
         return {}
-    rows = map(json.loads, path.read_text(encoding="utf-8").splitlines())
+    rows = read_lines(path)[0]  # a torn last line (a scoring run killed) is left out
     return {row["id"]: row["faithfulness"] for row in rows if not math.isnan(row["faithfulness"])}
 
 
